@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The one command line of hr-okta-sync. Each subcommand lives in its own module and registers itself here.
+import { Command } from 'commander';
+import { registerStart } from './commands/start.ts';
+
+const program = new Command()
+  .name('hr-okta-sync')
+  .description('Keeps an Okta Custom Identity Source in step with an HR system, durably, on Temporal.')
+  .showHelpAfterError();
+
+registerStart(program);
+
+await program.parseAsync();

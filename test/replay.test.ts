@@ -1,0 +1,27 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+
+const HISTORIES = fileURLToPath(new URL('./histories/', import.meta.url));
+
+// Histories saved from real runs (UPDATE_HISTORIES=1 npm test): an edit that makes workflow code
+// non-deterministic against them fails here, before it can break runs in flight after a deploy.
+describe('replay of saved histories', async () => {
+  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
+
+  it('has saved histories to replay', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('%s replays without non-determinism', async (file) => {
+    const history = JSON.parse(await readFile(HISTORIES + file, 'utf8')) as unknown;
+    const workflowId = file.replace(/\.json$/, '');
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      history,
+      workflowId,
+    );
+  });
+});

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
+import { inject } from 'vitest';
+
+let runtimeInstalled = false;
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m) => console.warn(m),
+      error: (m) => console.error(m),
+    },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
+}
+
+/** A client on the run's shared dev server. */
+export async function testClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  return new Client({ connection, namespace: inject('temporalNamespace') });
+}
+
+/** A task queue of the test's own, so tests never steal each other's tasks. */
+export function uniqueTaskQueue(label: string): string {
+  return `test-${label}-${randomUUID()}`;
+}
+
+export function uniqueWorkflowId(label: string): string {
+  return `${label}-${randomUUID()}`;
+}
+
+/** A worker on the shared server, using the workflow bundle built once in global setup. */
+export async function testWorker(
+  options: Omit<WorkerOptions, 'connection' | 'namespace' | 'workflowBundle' | 'workflowsPath'>,
+): Promise<Worker> {
+  installQuietRuntime();
+  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  return Worker.create({
+    ...options,
+    connection,
+    namespace: inject('temporalNamespace'),
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+}
+
+/** Saves a real run's history for the replay tests when UPDATE_HISTORIES=1. */
+export async function maybeSaveHistory(client: Client, workflowId: string, file: string): Promise<boolean> {
+  if (process.env.UPDATE_HISTORIES !== '1') return false;
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  await writeFile(file, JSON.stringify(history, null, 2) + '\n');
+  return true;
+}
