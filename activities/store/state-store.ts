@@ -1,0 +1,176 @@
+/**
+ * The state store: what Okta confirmed per identity source, the plans (change sets) waiting to be pushed, how
+ * each plan is laid out into Okta requests and sessions, and which run owns which Okta session.
+ *
+ * Large data lives here, never in workflow history: workflows pass plan ids, indexes and counts.
+ * SQLite is the embedded default; PostgreSQL serves several workers on several hosts. Both implement this
+ * interface and pass the same test suite.
+ */
+
+/** An Okta user profile as sent: base attributes and declared custom attributes, strings only. */
+export type Profile = Record<string, string>;
+
+export interface PlannedUpsert {
+  externalId: string;
+  profile: Profile;
+  /** Stable hash of the profile; what the confirmed record keeps to detect changes. */
+  fingerprint: string;
+}
+
+export interface PlannedGroup {
+  externalId: string;
+  profile: { displayName: string; description?: string };
+  fingerprint: string;
+}
+
+export interface PlannedMembership {
+  groupExternalId: string;
+  memberExternalId: string;
+}
+
+export type PlanMode = 'delta' | 'full';
+
+export type PlanStatus =
+  | 'planned' // stored, not yet pushed
+  | 'awaiting-approval' // a guardrail tripped; a person decides
+  | 'rejected'
+  | 'pushing'
+  | 'applied' // every session COMPLETED
+  | 'failed'
+  | 'cancelled';
+
+export interface PlanCounts {
+  upserts: number;
+  deactivations: number;
+  groupUpserts: number;
+  groupDeletes: number;
+  membershipUpserts: number;
+  membershipDeletes: number;
+}
+
+export interface NewPlan {
+  identitySourceId: string;
+  mode: PlanMode;
+  /** Ordered; pushed in this order. */
+  upserts: Iterable<PlannedUpsert> | AsyncIterable<PlannedUpsert>;
+  deactivations: Iterable<string> | AsyncIterable<string>;
+  groupUpserts?: Iterable<PlannedGroup> | AsyncIterable<PlannedGroup>;
+  groupDeletes?: Iterable<string> | AsyncIterable<string>;
+  membershipUpserts?: Iterable<PlannedMembership> | AsyncIterable<PlannedMembership>;
+  membershipDeletes?: Iterable<PlannedMembership> | AsyncIterable<PlannedMembership>;
+  /** The planning report (counts, samples, invalid records, guardrails): JSON, kept with the plan. */
+  report?: unknown;
+}
+
+export interface PlanHeader {
+  planId: string;
+  identitySourceId: string;
+  mode: PlanMode;
+  status: PlanStatus;
+  createdAt: string;
+  counts: PlanCounts;
+  report?: unknown;
+}
+
+/** One kind of Okta bulk request. */
+export type BulkOperation =
+  'USER_UPSERT' | 'USER_DEACTIVATE' | 'GROUP_UPSERT' | 'GROUP_DELETE' | 'MEMBERSHIP_UPSERT' | 'MEMBERSHIP_DELETE';
+
+/**
+ * One Okta bulk request of a plan: a run of consecutive items of one operation, in the plan's order.
+ * Items are indexed per operation from 0 (upserts, deactivations, ... each their own sequence).
+ */
+export interface PushRequest {
+  index: number;
+  sessionIndex: number;
+  operation: BulkOperation;
+  firstItem: number;
+  itemCount: number;
+  /** Size of the serialized body, as measured when laid out. */
+  bytes: number;
+}
+
+export type PlanItem =
+  | { operation: 'USER_UPSERT'; item: PlannedUpsert }
+  | { operation: 'USER_DEACTIVATE'; item: string }
+  | { operation: 'GROUP_UPSERT'; item: PlannedGroup }
+  | { operation: 'GROUP_DELETE'; item: string }
+  | { operation: 'MEMBERSHIP_UPSERT'; item: PlannedMembership }
+  | { operation: 'MEMBERSHIP_DELETE'; item: PlannedMembership };
+
+export type ItemOf<O extends BulkOperation> = Extract<PlanItem, { operation: O }>['item'];
+
+export interface ConfirmedUser {
+  externalId: string;
+  fingerprint: string;
+  status: 'ACTIVE' | 'DEACTIVATED';
+  confirmedAt: string;
+}
+
+export interface ConfirmedGroup {
+  externalId: string;
+  fingerprint: string;
+  confirmedAt: string;
+}
+
+/** An Okta import session as this tool knows it: who opened it and what became of it. */
+export interface SessionRecord {
+  identitySourceId: string;
+  oktaSessionId: string;
+  planId: string;
+  sessionIndex: number;
+  workflowId: string;
+  runId: string;
+  status: string;
+  openedAt: string;
+  updatedAt: string;
+}
+
+export interface StateStore {
+  /** Creates or upgrades the schema (versioned migrations); safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Plans
+  savePlan(plan: NewPlan): Promise<PlanHeader>;
+  getPlan(planId: string): Promise<PlanHeader | undefined>;
+  setPlanStatus(planId: string, status: PlanStatus): Promise<void>;
+  /** Items [from, from + count) of one operation, in plan order. */
+  readItems<O extends BulkOperation>(planId: string, operation: O, from: number, count: number): Promise<ItemOf<O>[]>;
+  /** All items of one operation, streamed in plan order (for layout and reports). */
+  streamItems<O extends BulkOperation>(planId: string, operation: O): AsyncIterable<ItemOf<O>>;
+
+  // Push layout: computed once per plan, so a resumed run sends exactly the same requests.
+  savePushLayout(planId: string, requests: PushRequest[]): Promise<void>;
+  getPushLayout(planId: string): Promise<PushRequest[] | undefined>;
+
+  /**
+   * Applies the effect of requests [from, to) of a plan to the confirmed record: upserts become ACTIVE with their
+   * fingerprint, deactivations DEACTIVATED, groups and memberships likewise. Called only for requests whose session
+   * Okta reported COMPLETED. Idempotent per request: confirming a request twice changes nothing the second time.
+   * (By requests, not by session index, because a run may move requests to another session than laid out.)
+   */
+  confirmRequests(planId: string, from: number, to: number, confirmedAt: string): Promise<void>;
+  /** How many requests of the plan are confirmed. */
+  countConfirmedRequests(planId: string): Promise<number>;
+
+  // What Okta confirmed, per identity source
+  streamConfirmedUsers(identitySourceId: string): AsyncIterable<ConfirmedUser>;
+  getConfirmedUser(identitySourceId: string, externalId: string): Promise<ConfirmedUser | undefined>;
+  countConfirmedUsers(identitySourceId: string): Promise<{ active: number; deactivated: number }>;
+  streamConfirmedGroups(identitySourceId: string): AsyncIterable<ConfirmedGroup>;
+  streamConfirmedMemberships(identitySourceId: string): AsyncIterable<PlannedMembership>;
+
+  // Okta sessions and their owners
+  recordSessionOpened(record: Omit<SessionRecord, 'updatedAt' | 'status'>): Promise<void>;
+  recordSessionStatus(oktaSessionId: string, status: string): Promise<void>;
+  getSession(oktaSessionId: string): Promise<SessionRecord | undefined>;
+  /** The session a plan opened for one of its session indexes, if any (to resume instead of opening another). */
+  findPlanSession(planId: string, sessionIndex: number): Promise<SessionRecord | undefined>;
+}
+
+/**
+ * Opens the store a URL names: `sqlite:<file>` (or a bare file path; `sqlite::memory:` for a throwaway store)
+ * or `postgres://…`. Implemented in ./open.ts.
+ */
+export type OpenStateStore = (url: string) => Promise<StateStore>;
