@@ -1,12 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 
 const HISTORIES = fileURLToPath(new URL('./histories/', import.meta.url));
 
-// Histories saved from real runs (UPDATE_HISTORIES=1 npm test): an edit that makes workflow code
+// Histories saved from real runs (UPDATE_HISTORIES=1 npm test, in Temporal's JSON history format): an edit that makes workflow code
 // non-deterministic against them fails here, before it can break runs in flight after a deploy.
 describe('replay of saved histories', async () => {
   const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
@@ -16,12 +17,8 @@ describe('replay of saved histories', async () => {
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
-    const history = JSON.parse(await readFile(HISTORIES + file, 'utf8')) as unknown;
+    const history = historyFromJSON(JSON.parse(await readFile(HISTORIES + file, 'utf8')));
     const workflowId = file.replace(/\.json$/, '');
-    await Worker.runReplayHistory(
-      { workflowBundle: { codePath: inject('workflowBundlePath') } },
-      history,
-      workflowId,
-    );
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, workflowId);
   });
 });

@@ -4,8 +4,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 // A server must have them registered: the dev server gets them through --search-attribute.
 export const IDENTITY_SOURCE = defineSearchAttributeKey('HrOktaIdentitySource', SearchAttributeType.KEYWORD);
 export const PHASE = defineSearchAttributeKey('HrOktaPhase', SearchAttributeType.KEYWORD);
-export const SESSIONS_DONE = defineSearchAttributeKey('HrOktaSessionsDone', SearchAttributeType.INT);
-export const SESSIONS_TOTAL = defineSearchAttributeKey('HrOktaSessionsTotal', SearchAttributeType.INT);
+// "2 of 5": a keyword, because the dev server's SQLite visibility store allows only three Int attributes.
+export const SESSION = defineSearchAttributeKey('HrOktaSession', SearchAttributeType.KEYWORD);
 export const CHUNKS_UPLOADED = defineSearchAttributeKey('HrOktaChunksUploaded', SearchAttributeType.INT);
 export const RECORDS_APPLIED = defineSearchAttributeKey('HrOktaRecordsApplied', SearchAttributeType.INT);
 export const RATE_LIMIT_WAITS = defineSearchAttributeKey('HrOktaRateLimitWaits', SearchAttributeType.INT);
@@ -13,8 +13,7 @@ export const RATE_LIMIT_WAITS = defineSearchAttributeKey('HrOktaRateLimitWaits',
 export const ALL_SEARCH_ATTRIBUTES = [
   IDENTITY_SOURCE,
   PHASE,
-  SESSIONS_DONE,
-  SESSIONS_TOTAL,
+  SESSION,
   CHUNKS_UPLOADED,
   RECORDS_APPLIED,
   RATE_LIMIT_WAITS,

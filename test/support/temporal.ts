@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -55,6 +56,6 @@ export async function testWorker(
 export async function maybeSaveHistory(client: Client, workflowId: string, file: string): Promise<boolean> {
   if (process.env.UPDATE_HISTORIES !== '1') return false;
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  await writeFile(file, JSON.stringify(history, null, 2) + '\n');
+  await writeFile(file, historyToJSON(history) + '\n');
   return true;
 }
