@@ -1,0 +1,147 @@
+import type { BulkOperation, ItemOf, PlannedMembership, PushRequest } from '../store/state-store.ts';
+import type { BulkEndpoint } from './identity-source-client.ts';
+
+/** Okta's limits for one bulk request and one session, by construction never exceeded. */
+export const OKTA_LIMITS = {
+  entitiesPerRequest: 200,
+  /** 200 KB, read as the stricter 200 × 1000 bytes of serialized body. */
+  bytesPerRequest: 200_000,
+  requestsPerSession: 50,
+} as const;
+
+export const ENDPOINT_OF: Record<BulkOperation, BulkEndpoint> = {
+  USER_UPSERT: 'bulk-upsert',
+  USER_DEACTIVATE: 'bulk-delete',
+  GROUP_UPSERT: 'bulk-groups-upsert',
+  GROUP_DELETE: 'bulk-groups-delete',
+  MEMBERSHIP_UPSERT: 'bulk-group-memberships-upsert',
+  MEMBERSHIP_DELETE: 'bulk-group-memberships-delete',
+};
+
+/**
+ * The order operations are pushed in: groups exist before memberships refer to them, users are upserted before they
+ * join groups, memberships go before the users and groups they refer to are removed.
+ */
+export const PUSH_ORDER: BulkOperation[] = [
+  'GROUP_UPSERT',
+  'USER_UPSERT',
+  'MEMBERSHIP_UPSERT',
+  'MEMBERSHIP_DELETE',
+  'USER_DEACTIVATE',
+  'GROUP_DELETE',
+];
+
+/** The exact body of one bulk request. The same function measures at layout time and serializes at upload time. */
+export function serializeBody<O extends BulkOperation>(operation: O, items: ItemOf<O>[]): string {
+  switch (operation) {
+    case 'USER_UPSERT':
+      return JSON.stringify({
+        entityType: 'USERS',
+        profiles: (items as ItemOf<'USER_UPSERT'>[]).map(({ externalId, profile }) => ({ externalId, profile })),
+      });
+    case 'USER_DEACTIVATE':
+      return JSON.stringify({
+        entityType: 'USERS',
+        profiles: (items as string[]).map((externalId) => ({ externalId })),
+      });
+    case 'GROUP_UPSERT':
+      return JSON.stringify({
+        profiles: (items as ItemOf<'GROUP_UPSERT'>[]).map(({ externalId, profile }) => ({ externalId, profile })),
+      });
+    case 'GROUP_DELETE':
+      return JSON.stringify({ externalIds: items as string[] });
+    case 'MEMBERSHIP_UPSERT':
+    case 'MEMBERSHIP_DELETE':
+      return JSON.stringify({ memberships: groupMemberships(items as PlannedMembership[]) });
+  }
+  throw new Error(`unknown bulk operation ${String(operation)}`);
+}
+
+function groupMemberships(items: PlannedMembership[]): { groupExternalId: string; memberExternalIds: string[] }[] {
+  const byGroup = new Map<string, string[]>();
+  for (const { groupExternalId, memberExternalId } of items) {
+    const members = byGroup.get(groupExternalId);
+    if (members) members.push(memberExternalId);
+    else byGroup.set(groupExternalId, [memberExternalId]);
+  }
+  return [...byGroup].map(([groupExternalId, memberExternalIds]) => ({ groupExternalId, memberExternalIds }));
+}
+
+/** An item too large to fit in any request on its own: reported, never sent truncated. */
+export class OversizedItemError extends Error {
+  constructor(operation: BulkOperation, index: number, bytes: number) {
+    super(
+      `${operation} item ${index} serializes to ${bytes} bytes, over Okta's ${OKTA_LIMITS.bytesPerRequest}-byte request limit`,
+    );
+    this.name = 'OversizedItemError';
+  }
+}
+
+export interface LayoutLimits {
+  entitiesPerRequest: number;
+  bytesPerRequest: number;
+  requestsPerSession: number;
+}
+
+/** Bytes of the body around the items: `{"entityType":"USERS","profiles":[` … `]}` and the like. */
+function envelopeBytes(operation: BulkOperation): number {
+  return Buffer.byteLength(serializeBody(operation, []));
+}
+
+/**
+ * Bytes one item adds to a body, comma included. Exact for every operation but memberships, where it is an upper
+ * bound (members of one group share one entry), so a packed request never exceeds the limit.
+ */
+function itemBytes<O extends BulkOperation>(operation: O, item: ItemOf<O>): number {
+  if (operation === 'MEMBERSHIP_UPSERT' || operation === 'MEMBERSHIP_DELETE') {
+    const { groupExternalId, memberExternalId } = item as PlannedMembership;
+    return Buffer.byteLength(JSON.stringify({ groupExternalId, memberExternalIds: [memberExternalId] })) + 1;
+  }
+  return Buffer.byteLength(serializeBody(operation, [item])) - envelopeBytes(operation) + 1;
+}
+
+/**
+ * Packs a plan's items into requests (≤ 200 entities and ≤ 200 KB of serialized body each) and requests into
+ * sessions (≤ 50 each), in push order. Greedy: each request takes as many consecutive items as fit, which gives the
+ * fewest requests for items in a fixed order. Only counts and sizes are kept: items stay in the store.
+ */
+export async function layOutRequests(
+  itemsOf: <O extends BulkOperation>(operation: O) => AsyncIterable<ItemOf<O>>,
+  limits: LayoutLimits = OKTA_LIMITS,
+): Promise<PushRequest[]> {
+  const requests: PushRequest[] = [];
+  for (const operation of PUSH_ORDER) {
+    // The last comma is not written, so a full body is envelope + Σ item bytes − 1.
+    const envelope = envelopeBytes(operation) - 1;
+    let first = 0;
+    let count = 0;
+    let bytes = envelope;
+    let index = 0;
+    const close = () => {
+      const at = requests.length;
+      requests.push({
+        index: at,
+        sessionIndex: Math.floor(at / limits.requestsPerSession),
+        operation,
+        firstItem: first,
+        itemCount: count,
+        bytes,
+      });
+    };
+    for await (const item of itemsOf(operation)) {
+      const size = itemBytes(operation, item);
+      if (envelope + size > limits.bytesPerRequest) throw new OversizedItemError(operation, index, envelope + size);
+      if (count > 0 && (count + 1 > limits.entitiesPerRequest || bytes + size > limits.bytesPerRequest)) {
+        close();
+        first = index;
+        count = 0;
+        bytes = envelope;
+      }
+      count++;
+      bytes += size;
+      index++;
+    }
+    if (count > 0) close();
+  }
+  return requests;
+}

@@ -1,0 +1,80 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { OKTA_FAILURE, type OktaFailureType } from '../../workflows/okta-failure-types.ts';
+
+export { OKTA_FAILURE };
+
+/** Okta's error body, as every non-2xx answer carries it. */
+export interface OktaErrorBody {
+  errorCode?: string;
+  errorSummary?: string;
+  errorId?: string;
+  errorCauses?: { errorSummary?: string }[];
+}
+
+export interface FailedCall {
+  /** e.g. "POST /sessions/{id}/bulk-upsert": never the full URL's query or any header. */
+  operation: string;
+  status: number;
+  body: OktaErrorBody | undefined;
+  requestId: string | undefined;
+}
+
+function describe(call: FailedCall): string {
+  const causes = (call.body?.errorCauses ?? []).map((c) => c.errorSummary).filter(Boolean);
+  const summary = [call.body?.errorCode, call.body?.errorSummary, ...causes].filter(Boolean).join(': ');
+  const requestId = call.requestId ? ` (X-Okta-Request-Id ${call.requestId})` : '';
+  return `${call.operation} answered ${call.status}${summary ? ` ${summary}` : ''}${requestId}`;
+}
+
+function causeText(body: OktaErrorBody | undefined): string {
+  return [body?.errorSummary, ...(body?.errorCauses ?? []).map((c) => c.errorSummary)].join(' ').toLowerCase();
+}
+
+/** Turns a non-2xx answer (other than 429 and 5xx, handled by the caller) into a typed failure. */
+export function failureForStatus(call: FailedCall, identitySourceId: string): ApplicationFailure {
+  const what = describe(call);
+  const fail = (type: OktaFailureType, advice: string) =>
+    ApplicationFailure.create({ type, message: `${what}. ${advice}`, nonRetryable: true });
+  const text = causeText(call.body);
+  switch (call.status) {
+    case 401:
+      return fail(
+        OKTA_FAILURE.unauthorized,
+        'Okta refused the credentials: check that the API token (or the OAuth client id and private key) is valid, ' +
+          'not expired or revoked, and belongs to this Okta org.',
+      );
+    case 403:
+      return fail(
+        OKTA_FAILURE.forbidden,
+        'The credentials lack permission: grant the scopes okta.identitySources.manage and okta.identitySources.read ' +
+          '(OAuth), or use a token of an admin who may manage identity sources.',
+      );
+    case 404:
+      return fail(
+        OKTA_FAILURE.identitySourceNotFound,
+        `Okta does not know identity source ${identitySourceId}: check the identity source id ` +
+          '(Admin Console > Settings > Integrations > Identity Sources) and the org URL.',
+      );
+  }
+  if (call.status === 400) {
+    if (text.includes('every 5 minutes')) {
+      return fail(
+        OKTA_FAILURE.fiveMinuteRule,
+        'Okta allows one new import session per identity source every five minutes.',
+      );
+    }
+    if (text.includes('only one active') || text.includes('already') || text.includes('active session')) {
+      return fail(OKTA_FAILURE.activeSessionExists, 'Another import session of this identity source is still open.');
+    }
+    if (text.includes('can be canceled') || text.includes('can be triggered') || text.includes('cannot be triggered')) {
+      return fail(OKTA_FAILURE.sessionState, 'The session is not in a state that allows this.');
+    }
+    if (
+      text.includes('session') &&
+      (text.includes('not found') || text.includes('invalid') || text.includes('unknown'))
+    ) {
+      return fail(OKTA_FAILURE.sessionNotFound, 'Okta does not know this session (expired, or from another org).');
+    }
+  }
+  return fail(OKTA_FAILURE.rejected, 'Okta refused the request; sending it again would not help.');
+}

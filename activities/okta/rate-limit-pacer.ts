@@ -1,0 +1,78 @@
+/**
+ * Paces Okta calls from the rate-limit headers so that a healthy run rarely meets a 429.
+ *
+ * Okta counts a bucket per org and endpoint family, and lets one token or OAuth app use a share of it (50 % by
+ * default). X-Rate-Limit-Remaining is the bucket as the org sees it, shared by every worker that uses the same
+ * credentials; so when each worker stops at the same floor (Limit × (1 − share)) they stop together, without talking
+ * to each other. Requests in flight in this process count against the budget before their answers arrive.
+ */
+export interface RateLimitSnapshot {
+  limit: number;
+  remaining: number;
+  /** Local clock time (ms) at which the window resets, converted from the server's Reset − Date. */
+  resetAt: number;
+}
+
+export interface PacerOptions {
+  /** Share of the bucket this tool may use, 0 < share ≤ 1. */
+  share: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class RateLimitPacer {
+  private snapshot: RateLimitSnapshot | undefined;
+  private inFlight = 0;
+  private readonly share: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: PacerOptions) {
+    if (!(options.share > 0 && options.share <= 1))
+      throw new Error(`rate limit share must be in (0, 1], got ${options.share}`);
+    this.share = options.share;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Waits until the budget allows one more request, then counts it in flight. Returns the time waited (ms). */
+  async acquire(): Promise<number> {
+    let waited = 0;
+    for (;;) {
+      const wait = this.waitNeeded();
+      if (wait <= 0) break;
+      await this.sleep(wait);
+      waited += wait;
+    }
+    this.inFlight++;
+    return waited;
+  }
+
+  /** Records the answer's headers (any status, 429 included) and releases the in-flight slot. */
+  release(headers: { limit?: number; remaining?: number; reset?: number; serverDate?: number } | undefined): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (!headers) return;
+    const { limit, remaining, reset, serverDate } = headers;
+    if (limit === undefined || remaining === undefined || reset === undefined) return;
+    const resetAt = this.now() + Math.max(0, reset * 1000 - (serverDate ?? this.now()));
+    // Answers arrive out of order; within one window the lowest Remaining is the most recent truth.
+    const current = this.snapshot;
+    if (current && Math.abs(current.resetAt - resetAt) < 1_500 && current.remaining < remaining) return;
+    this.snapshot = { limit, remaining, resetAt };
+  }
+
+  private waitNeeded(): number {
+    const s = this.snapshot;
+    if (!s) return 0;
+    const now = this.now();
+    if (now >= s.resetAt) {
+      // A new window: assume it is full until an answer says otherwise.
+      this.snapshot = undefined;
+      return 0;
+    }
+    const floor = Math.floor(s.limit * (1 - this.share));
+    if (s.remaining - this.inFlight > floor) return 0;
+    // Past the reset by a little: the server's window boundary is only known to the second.
+    return s.resetAt - now + 250;
+  }
+}

@@ -1,0 +1,300 @@
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ENDPOINT_OF, layOutRequests, serializeBody } from '../okta/bulk-requests.ts';
+import { isOktaFailure, OKTA_FAILURE } from '../../workflows/okta-failure-types.ts';
+import type { IdentitySourceClient, IdentitySourceSession, SessionStatus } from '../okta/identity-source-client.ts';
+import type { PushRequest, StateStore } from '../store/state-store.ts';
+import type {
+  ClearTheWayResult,
+  ImportOutcome,
+  PushLayoutSummary,
+  SessionRef,
+  UploadResult,
+} from '../../workflows/push-messages.ts';
+
+export interface PushActivityDeps {
+  store: StateStore;
+  okta: IdentitySourceClient;
+  /** To tell whether the run that owns a session is still alive. */
+  temporal: Client;
+}
+
+const ACTIVE: SessionStatus[] = ['CREATED', 'IN_PROGRESS', 'TRIGGERED'];
+
+/** Our own status for a session cancelled because its uploads changed nothing in Okta. */
+const UNCHANGED = 'CLOSED_UNCHANGED';
+
+/** A pending import is not a failure: the activity's retry policy is the polling loop, without history per poll. */
+export const IMPORT_PENDING = 'OktaImportPending';
+
+/**
+ * Activities that push a stored plan through Okta import sessions. Built by a factory so that the worker (and each
+ * test) injects its own store, Okta client and Temporal client.
+ */
+export function createPushActivities({ store, okta, temporal }: PushActivityDeps) {
+  const layouts = new Map<string, PushRequest[]>();
+
+  async function layoutOf(planId: string): Promise<PushRequest[]> {
+    let layout = layouts.get(planId);
+    if (!layout) {
+      layout = await store.getPushLayout(planId);
+      if (!layout) throw ApplicationFailure.nonRetryable(`Plan ${planId} has no push layout`, 'PlanNotLaidOut');
+      layouts.set(planId, layout);
+    }
+    return layout;
+  }
+
+  async function isRunAlive(workflowId: string, runId: string): Promise<boolean> {
+    try {
+      const description = await temporal.workflow.getHandle(workflowId, runId).describe();
+      return description.status.name === 'RUNNING';
+    } catch (error) {
+      if ((error as { name?: string }).name === 'WorkflowNotFoundError') return false;
+      throw error;
+    }
+  }
+
+  return {
+    /** Lays the plan out into requests and sessions once; later calls (a resumed run) read the same layout. */
+    async prepareImport(planId: string): Promise<PushLayoutSummary> {
+      const plan = await store.getPlan(planId);
+      if (!plan) throw ApplicationFailure.nonRetryable(`No plan ${planId} in the state store`, 'PlanNotFound');
+      let layout = await store.getPushLayout(planId);
+      if (!layout) {
+        layout = await layOutRequests((operation) => store.streamItems(planId, operation));
+        await store.savePushLayout(planId, layout);
+      }
+      layouts.set(planId, layout);
+      const sessions: { firstRequest: number; requestCount: number; records: number }[] = [];
+      for (const request of layout) {
+        const session = (sessions[request.sessionIndex] ??= {
+          firstRequest: request.index,
+          requestCount: 0,
+          records: 0,
+        });
+        session.requestCount++;
+        session.records += request.itemCount;
+      }
+      await store.setPlanStatus(planId, 'pushing');
+      return {
+        identitySourceId: plan.identitySourceId,
+        requests: layout.length,
+        records: layout.reduce((sum, r) => sum + r.itemCount, 0),
+        sessions,
+        confirmedRequests: await store.countConfirmedRequests(planId),
+      };
+    },
+
+    /**
+     * Makes sure no stale session blocks a new one: cancels sessions left by dead runs (or by this workflow's earlier
+     * runs), waits for triggered ones and for those a live run owns, and reports sessions of other tools.
+     */
+    async clearTheWay(input: {
+      identitySourceId: string;
+      workflowId: string;
+      runId: string;
+      reclaimForeignSessions: boolean;
+    }): Promise<ClearTheWayResult> {
+      const active = (await okta.listSessions(input.identitySourceId)).filter((s) => ACTIVE.includes(s.status));
+      const cancelled: string[] = [];
+      for (const session of active) {
+        const owner = await store.getSession(session.id);
+        if (session.status === 'TRIGGERED') {
+          // Our own triggered imports queue in Okta ahead of the next session; anyone else's is waited for.
+          if (owner?.workflowId === input.workflowId) continue;
+          return {
+            clear: false,
+            sessionId: session.id,
+            status: session.status,
+            reason: 'an import is being processed',
+          };
+        }
+        if (owner) {
+          // Earlier runs of this workflow id are closed, since this one runs: their sessions are stale.
+          if (owner.workflowId !== input.workflowId && (await isRunAlive(owner.workflowId, owner.runId))) {
+            return {
+              clear: false,
+              sessionId: session.id,
+              status: session.status,
+              reason: `owned by live run ${owner.workflowId}`,
+            };
+          }
+        } else if (!input.reclaimForeignSessions) {
+          return {
+            clear: false,
+            sessionId: session.id,
+            status: session.status,
+            reason: 'opened by another tool (set reclaimForeignSessions to cancel it)',
+          };
+        }
+        await cancelQuietly(input.identitySourceId, session.id);
+        cancelled.push(session.id);
+        log.info('Cancelled a stale import session', { sessionId: session.id, owner: owner?.workflowId ?? 'unknown' });
+      }
+      return { clear: true, cancelled };
+    },
+
+    /** Opens the session for one slice of the plan and records this run as its owner. */
+    async openSession(input: {
+      identitySourceId: string;
+      planId: string;
+      sessionIndex: number;
+      workflowId: string;
+      runId: string;
+    }): Promise<SessionRef> {
+      let session: IdentitySourceSession;
+      try {
+        session = await okta.createSession(input.identitySourceId);
+      } catch (error) {
+        const adopted =
+          isOktaFailure(error, OKTA_FAILURE.activeSessionExists) && activityInfo().attempt > 1
+            ? await adoptOwnLostSession(input.identitySourceId)
+            : undefined;
+        if (!adopted) throw error;
+        session = adopted;
+      }
+      await store.recordSessionOpened({
+        identitySourceId: input.identitySourceId,
+        oktaSessionId: session.id,
+        planId: input.planId,
+        sessionIndex: input.sessionIndex,
+        workflowId: input.workflowId,
+        runId: input.runId,
+        openedAt: new Date().toISOString(),
+      });
+      await store.recordSessionStatus(session.id, session.status);
+      return { sessionId: session.id };
+    },
+
+    /** Uploads one laid-out request of the plan into the session. Idempotent in Okta, so safe to retry. */
+    async uploadRequest(input: {
+      identitySourceId: string;
+      sessionId: string;
+      planId: string;
+      requestIndex: number;
+    }): Promise<UploadResult> {
+      const request = (await layoutOf(input.planId))[input.requestIndex];
+      if (!request) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} has no request ${input.requestIndex}`);
+      const items = await store.readItems(input.planId, request.operation, request.firstItem, request.itemCount);
+      const body = serializeBody(request.operation, items);
+      // 429s of earlier attempts travel in heartbeat details, so the result can say how often this request waited.
+      const earlier = (activityInfo().heartbeatDetails as { rateLimitWaits?: number } | undefined)?.rateLimitWaits ?? 0;
+      try {
+        const stats = await okta.upload(input.identitySourceId, input.sessionId, ENDPOINT_OF[request.operation], body);
+        return { records: request.itemCount, rateLimitWaits: earlier, pacedMs: stats.pacedMs };
+      } catch (error) {
+        if (isOktaFailure(error, OKTA_FAILURE.rateLimited)) heartbeat({ rateLimitWaits: earlier + 1 });
+        throw error;
+      }
+    },
+
+    /**
+     * Triggers the import, or cancels the session when no upload changed anything: Okta keeps such a session CREATED
+     * and refuses to trigger it.
+     */
+    async finishUploads(input: { identitySourceId: string; sessionId: string }): Promise<'TRIGGERED' | 'CANCELLED'> {
+      const session = await okta.getSession(input.identitySourceId, input.sessionId);
+      await store.recordSessionStatus(session.id, session.status);
+      if (session.status === 'CREATED') {
+        await cancelQuietly(input.identitySourceId, input.sessionId);
+        await store.recordSessionStatus(session.id, UNCHANGED);
+        return 'CANCELLED';
+      }
+      if (session.status === 'IN_PROGRESS') {
+        const triggered = await okta.startImport(input.identitySourceId, input.sessionId);
+        await store.recordSessionStatus(session.id, triggered.status);
+        return 'TRIGGERED';
+      }
+      if (session.status === 'TRIGGERED' || session.status === 'COMPLETED') return 'TRIGGERED'; // an earlier attempt's answer was lost
+      throw ApplicationFailure.nonRetryable(
+        `Session ${input.sessionId} is ${session.status}; its uploads are lost and the plan's next run sends them again`,
+        OKTA_FAILURE.sessionState,
+      );
+    },
+
+    /** Polls a triggered session until Okta finishes it. Throws IMPORT_PENDING (retryable) while it is processing. */
+    async awaitImport(input: {
+      identitySourceId: string;
+      sessionId: string;
+      pollIntervalMs: number;
+    }): Promise<ImportOutcome> {
+      const session = await okta.getSession(input.identitySourceId, input.sessionId);
+      if (session.status === 'TRIGGERED') {
+        throw ApplicationFailure.create({
+          type: IMPORT_PENDING,
+          message: `Okta is still processing session ${session.id}`,
+          nextRetryDelay: input.pollIntervalMs,
+        });
+      }
+      await store.recordSessionStatus(session.id, session.status);
+      return { status: session.status };
+    },
+
+    /**
+     * Advances the record of what Okta has, for the requests of a COMPLETED session, or of one Okta left CREATED
+     * because none of its uploads changed anything (Okta already matched them).
+     */
+    async confirmImport(input: { planId: string; sessionId: string; firstRequest: number; requestCount: number }) {
+      const session = await store.getSession(input.sessionId);
+      if (session?.status !== 'COMPLETED' && session?.status !== UNCHANGED) {
+        throw ApplicationFailure.nonRetryable(`Session ${input.sessionId} is not COMPLETED; nothing confirmed`);
+      }
+      await store.confirmRequests(
+        input.planId,
+        input.firstRequest,
+        input.firstRequest + input.requestCount,
+        new Date().toISOString(),
+      );
+    },
+
+    /** Cancels a session if Okta still allows it (CREATED or IN_PROGRESS); used by cleanup, so it never throws for state. */
+    async cancelSession(input: { identitySourceId: string; sessionId: string }): Promise<SessionStatus | 'UNKNOWN'> {
+      let session: IdentitySourceSession;
+      try {
+        session = await okta.getSession(input.identitySourceId, input.sessionId);
+      } catch (error) {
+        if (isOktaFailure(error, OKTA_FAILURE.sessionNotFound)) return 'UNKNOWN';
+        throw error;
+      }
+      if (session.status === 'CREATED' || session.status === 'IN_PROGRESS') {
+        await cancelQuietly(input.identitySourceId, input.sessionId);
+        await store.recordSessionStatus(session.id, 'CLOSED');
+        return 'CLOSED';
+      }
+      await store.recordSessionStatus(session.id, session.status);
+      return session.status;
+    },
+
+    async recordPlanStatus(input: { planId: string; status: 'applied' | 'failed' | 'cancelled' }): Promise<void> {
+      await store.setPlanStatus(input.planId, input.status);
+    },
+  };
+
+  async function cancelQuietly(identitySourceId: string, sessionId: string): Promise<void> {
+    try {
+      await okta.cancelSession(identitySourceId, sessionId);
+    } catch (error) {
+      // Someone (an earlier attempt of ours) already closed it, or it was triggered meanwhile: not ours to fight.
+      if (isOktaFailure(error, OKTA_FAILURE.sessionState)) return;
+      throw error;
+    }
+  }
+
+  /**
+   * An earlier attempt may have created a session and died before recording it. Such a session is CREATED, known to
+   * no run, and was created after this activity was first scheduled: it is ours.
+   */
+  async function adoptOwnLostSession(identitySourceId: string): Promise<IdentitySourceSession | undefined> {
+    const since = activityInfo().scheduledTimestampMs;
+    for (const session of await okta.listSessions(identitySourceId)) {
+      if (session.status !== 'CREATED' || Date.parse(session.created) < since - 1_000) continue;
+      if (await store.getSession(session.id)) continue;
+      log.info('Adopted the session an earlier attempt opened', { sessionId: session.id });
+      return session;
+    }
+    return undefined;
+  }
+}
+
+export type PushActivities = ReturnType<typeof createPushActivities>;

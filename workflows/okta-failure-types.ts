@@ -1,0 +1,52 @@
+import { ApplicationFailure } from '@temporalio/common';
+
+/**
+ * Every way an Okta call can fail, as Temporal failure types. The retry policies and the workflow match on these
+ * names, so they are part of the workflow's contract: rename one only with a versioned workflow change.
+ */
+export const OKTA_FAILURE = {
+  /** 429: retryable, the next attempt waits until the server's announced reset. */
+  rateLimited: 'OktaRateLimited',
+  /** 5xx, timeouts, dropped connections: retryable with backoff. */
+  unavailable: 'OktaUnavailable',
+  /** 401: the token is invalid or expired, or the OAuth client is misconfigured. */
+  unauthorized: 'OktaUnauthorized',
+  /** 403: the token lacks a scope or the admin a permission. */
+  forbidden: 'OktaForbidden',
+  /** 404 E0000007: the identity source id is wrong. */
+  identitySourceNotFound: 'OktaIdentitySourceNotFound',
+  /** 400 E0000001 on a session id Okta does not know. */
+  sessionNotFound: 'OktaSessionNotFound',
+  /** 400: another session of this identity source is CREATED or IN_PROGRESS. */
+  activeSessionExists: 'OktaActiveSessionExists',
+  /** 400: the five-minute rule between a trigger and the next session. */
+  fiveMinuteRule: 'OktaFiveMinuteRule',
+  /** 400: the session is in a state that does not allow the operation (trigger a CREATED one, cancel a TRIGGERED one). */
+  sessionState: 'OktaSessionState',
+  /** Any other 400: a request Okta refused; retrying sends the same thing again. */
+  rejected: 'OktaRequestRejected',
+} as const;
+
+export type OktaFailureType = (typeof OKTA_FAILURE)[keyof typeof OKTA_FAILURE];
+
+/** The failure types that no retry can fix; activity retry policies list them as non-retryable. */
+export const NON_RETRYABLE_OKTA_FAILURES: OktaFailureType[] = [
+  OKTA_FAILURE.unauthorized,
+  OKTA_FAILURE.forbidden,
+  OKTA_FAILURE.identitySourceNotFound,
+  OKTA_FAILURE.sessionNotFound,
+  OKTA_FAILURE.activeSessionExists,
+  OKTA_FAILURE.fiveMinuteRule,
+  OKTA_FAILURE.sessionState,
+  OKTA_FAILURE.rejected,
+];
+
+/** Whether an activity failure's cause is one of ours of the given type. */
+export function isOktaFailure(error: unknown, type: OktaFailureType): boolean {
+  let current: unknown = error;
+  while (current instanceof Error) {
+    if (current instanceof ApplicationFailure && current.type === type) return true;
+    current = current.cause;
+  }
+  return false;
+}

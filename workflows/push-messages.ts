@@ -1,0 +1,121 @@
+/**
+ * The pushPlan workflow's messages: input, progress query, result and the activity results it reads.
+ * Versioned by addition only: new fields are optional, so running workflows and saved histories keep decoding.
+ */
+import { defineQuery } from '@temporalio/workflow';
+
+export interface PushOptions {
+  /** How often to ask Okta whether a triggered import finished. Default 15 s. */
+  pollIntervalMs?: number;
+  /** Okta's five-minute rule, for the durable wait after a trigger. Default 5 min. */
+  fiveMinuteRuleMs?: number;
+  /** How often to look again at a session that blocks ours (a live run's, another tool's, a triggered one). Default 30 s. */
+  blockedSessionPollMs?: number;
+  /** Uploads in flight at once within a session. Default 4. */
+  uploadConcurrency?: number;
+  /** Cancel sessions opened by other tools instead of waiting for them. Default false. */
+  reclaimForeignSessions?: boolean;
+}
+
+export interface PushPlanInput {
+  planId: string;
+  options?: PushOptions;
+  /** Set by continue-as-new only. */
+  carried?: CarriedState;
+}
+
+export interface SessionSummary {
+  sessionIndex: number;
+  sessionId: string;
+  requests: number;
+  records: number;
+  outcome: 'COMPLETED' | 'CANCELLED_UNCHANGED' | 'ERROR' | 'EXPIRED' | 'CLOSED' | 'TRIGGERED' | 'OPEN';
+  startedAt: string;
+  finishedAt?: string;
+}
+
+export interface PushTotals {
+  requestsUploaded: number;
+  recordsUploaded: number;
+  recordsApplied: number;
+  rateLimitWaits: number;
+  fiveMinuteWaits: number;
+  staleSessionsCancelled: number;
+}
+
+/** What a run hands to the next after continue-as-new. */
+export interface CarriedState {
+  nextSession: number;
+  totals: PushTotals;
+  sessions: SessionSummary[];
+  startedAt: string;
+  lastTriggeredAtMs?: number;
+  /** A triggered session whose outcome is not known yet. */
+  pendingImport?: { sessionIndex: number; sessionId: string };
+}
+
+export type PushPhase =
+  | 'preparing'
+  | 'clearing-stale-sessions'
+  | 'waiting-for-blocking-session'
+  | 'waiting-five-minute-rule'
+  | 'opening-session'
+  | 'uploading'
+  | 'triggering'
+  | 'awaiting-import'
+  | 'cleaning-up'
+  | 'done'
+  | 'failed'
+  | 'cancelled';
+
+export interface PushProgress {
+  planId: string;
+  identitySourceId?: string;
+  phase: PushPhase;
+  /** 1-based number of the session being worked on, of `sessionsTotal`. */
+  session: number;
+  sessionsTotal: number;
+  requestsTotal: number;
+  recordsTotal: number;
+  totals: PushTotals;
+  blockedBy?: { sessionId: string; status: string; reason: string };
+}
+
+export interface PushResult {
+  planId: string;
+  identitySourceId: string;
+  status: 'applied';
+  sessions: SessionSummary[];
+  totals: PushTotals;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export const pushProgressQuery = defineQuery<PushProgress>('pushProgress');
+
+// Activity results
+
+export interface PushLayoutSummary {
+  identitySourceId: string;
+  requests: number;
+  records: number;
+  sessions: { firstRequest: number; requestCount: number; records: number }[];
+  confirmedRequests: number;
+}
+
+export type ClearTheWayResult =
+  { clear: true; cancelled: string[] } | { clear: false; sessionId: string; status: string; reason: string };
+
+export interface SessionRef {
+  sessionId: string;
+}
+
+export interface UploadResult {
+  records: number;
+  rateLimitWaits: number;
+  pacedMs: number;
+}
+
+export interface ImportOutcome {
+  status: string;
+}

@@ -1,0 +1,384 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PushActivities } from '../activities/push/push-activities.ts';
+import { NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE, isOktaFailure } from './okta-failure-types.ts';
+import {
+  pushProgressQuery,
+  type CarriedState,
+  type PushLayoutSummary,
+  type PushOptions,
+  type PushPhase,
+  type PushPlanInput,
+  type PushProgress,
+  type PushResult,
+  type PushTotals,
+  type SessionSummary,
+} from './push-messages.ts';
+import {
+  CHUNKS_UPLOADED,
+  IDENTITY_SOURCE,
+  PHASE,
+  RATE_LIMIT_WAITS,
+  RECORDS_APPLIED,
+  SESSION,
+} from './search-attributes.ts';
+
+// Okta calls. A pacer may hold a call up to one rate-limit window (~60 s) before sending it, plus the request itself.
+// 5xx and dropped connections retry with backoff for up to 30 minutes of Okta trouble, then the run fails and says so;
+// 429s retry after Okta's announced reset (nextRetryDelay); 4xx never retry (they are typed nonRetryable).
+const okta = proxyActivities<PushActivities>({
+  startToCloseTimeout: '3 minutes',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES,
+  },
+});
+
+// Polling a triggered import: each "still TRIGGERED" is a retry whose delay is the poll interval, so a long import
+// costs no history events. Okta expires a session after 24 h without requests, so 25 h bounds the wait.
+const importPolling = proxyActivities<PushActivities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '25 hours',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES,
+  },
+});
+
+// State store calls: local database work that must eventually succeed; a store outage is waited out for an hour.
+// Laying out a plan of a million records reads them all once, hence the long start-to-close.
+const store = proxyActivities<PushActivities>({
+  startToCloseTimeout: '10 minutes',
+  scheduleToCloseTimeout: '1 hour',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['PlanNotFound', 'PlanNotLaidOut'],
+  },
+});
+
+const DEFAULTS: Required<PushOptions> = {
+  pollIntervalMs: 15_000,
+  fiveMinuteRuleMs: 5 * 60_000,
+  blockedSessionPollMs: 30_000,
+  uploadConcurrency: 4,
+  reclaimForeignSessions: false,
+};
+
+/** Past this many history events a run hands over to a fresh one at the next session boundary. */
+const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 10_000;
+
+function emptyTotals(): PushTotals {
+  return {
+    requestsUploaded: 0,
+    recordsUploaded: 0,
+    recordsApplied: 0,
+    rateLimitWaits: 0,
+    fiveMinuteWaits: 0,
+    staleSessionsCancelled: 0,
+  };
+}
+
+/**
+ * Pushes one stored plan through Okta import sessions: per session, clear stale sessions, open (waiting out the
+ * five-minute rule), upload its requests, trigger (or cancel when nothing changed), await the outcome and confirm
+ * what Okta applied. The next session opens while the previous import is processed. A failed or cancelled run
+ * closes its open session and leaves the confirmed record exactly where Okta's COMPLETED sessions put it.
+ */
+export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
+  const options = { ...DEFAULTS, ...input.options };
+  const { workflowId, runId } = workflowInfo();
+  const carried: CarriedState = input.carried ?? {
+    nextSession: 0,
+    totals: emptyTotals(),
+    sessions: [],
+    startedAt: new Date().toISOString(),
+  };
+  const totals = carried.totals;
+  const sessions = carried.sessions;
+  let lastTriggeredAtMs = carried.lastTriggeredAtMs;
+
+  const progress: PushProgress = {
+    planId: input.planId,
+    phase: 'preparing',
+    session: carried.nextSession,
+    sessionsTotal: 0,
+    requestsTotal: 0,
+    recordsTotal: 0,
+    totals,
+  };
+  setHandler(pushProgressQuery, () => progress);
+
+  const setPhase = (phase: PushPhase) => {
+    if (progress.phase === phase) return;
+    progress.phase = phase;
+    upsertSearchAttributes([{ key: PHASE, value: phase }]);
+  };
+  const publishCounters = () =>
+    upsertSearchAttributes([
+      { key: SESSION, value: `${progress.session} of ${progress.sessionsTotal}` },
+      { key: CHUNKS_UPLOADED, value: totals.requestsUploaded },
+      { key: RECORDS_APPLIED, value: totals.recordsApplied },
+      { key: RATE_LIMIT_WAITS, value: totals.rateLimitWaits },
+    ]);
+
+  let layout: PushLayoutSummary | undefined;
+  /** The session this run holds open (CREATED or IN_PROGRESS), which cleanup must cancel. */
+  let openSession: SessionSummary | undefined;
+  /** A triggered session whose outcome is awaited while the next session is prepared. */
+  let pendingImport: { summary: SessionSummary; done: Promise<void> } | undefined;
+  let importFailure: ApplicationFailure | undefined;
+
+  const identitySourceId = () => layout!.identitySourceId;
+
+  async function clearTheWay(): Promise<void> {
+    for (;;) {
+      setPhase('clearing-stale-sessions');
+      const result = await okta.clearTheWay({
+        identitySourceId: identitySourceId(),
+        workflowId,
+        runId,
+        reclaimForeignSessions: options.reclaimForeignSessions,
+      });
+      if (result.clear) {
+        totals.staleSessionsCancelled += result.cancelled.length;
+        progress.blockedBy = undefined;
+        return;
+      }
+      progress.blockedBy = { sessionId: result.sessionId, status: result.status, reason: result.reason };
+      log.info('Waiting for a session that blocks this run', { ...progress.blockedBy });
+      setPhase('waiting-for-blocking-session');
+      await sleep(options.blockedSessionPollMs);
+    }
+  }
+
+  async function open(sessionIndex: number): Promise<string> {
+    for (;;) {
+      setPhase('opening-session');
+      try {
+        const { sessionId } = await okta.openSession({
+          identitySourceId: identitySourceId(),
+          planId: input.planId,
+          sessionIndex,
+          workflowId,
+          runId,
+        });
+        return sessionId;
+      } catch (error) {
+        if (isOktaFailure(error, OKTA_FAILURE.fiveMinuteRule)) {
+          totals.fiveMinuteWaits++;
+          setPhase('waiting-five-minute-rule');
+          // A durable timer to the end of the five minutes, cut short when our previous import finishes first.
+          const waitMs =
+            lastTriggeredAtMs === undefined
+              ? options.blockedSessionPollMs
+              : Math.max(1_000, lastTriggeredAtMs + options.fiveMinuteRuleMs + 1_000 - Date.now());
+          if (pendingImport) await condition(() => pendingImport === undefined, waitMs);
+          else await sleep(waitMs);
+          throwIfImportFailed();
+          continue;
+        }
+        if (isOktaFailure(error, OKTA_FAILURE.activeSessionExists)) {
+          await clearTheWay();
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  function throwIfImportFailed(): void {
+    if (importFailure) throw importFailure;
+  }
+
+  function awaitAndConfirm(summary: SessionSummary, firstRequest: number, requestCount: number): Promise<void> {
+    const done = (async () => {
+      setPhaseIfIdle('awaiting-import');
+      const { status } = await importPolling.awaitImport({
+        identitySourceId: identitySourceId(),
+        sessionId: summary.sessionId,
+        pollIntervalMs: options.pollIntervalMs,
+      });
+      summary.finishedAt = new Date().toISOString();
+      if (status === 'COMPLETED') {
+        await store.confirmImport({ planId: input.planId, sessionId: summary.sessionId, firstRequest, requestCount });
+        summary.outcome = 'COMPLETED';
+        totals.recordsApplied += summary.records;
+        publishCounters();
+      } else {
+        summary.outcome = status === 'ERROR' || status === 'EXPIRED' ? status : 'CLOSED';
+        importFailure ??= ApplicationFailure.create({
+          type: 'OktaImportFailed',
+          nonRetryable: true,
+          message:
+            `Okta ended import session ${summary.sessionId} (session ${summary.sessionIndex + 1} of ` +
+            `${progress.sessionsTotal}) with ${status}: its ${summary.records} records were not applied. ` +
+            'Sessions before it were applied and confirmed; the next run of this plan sends the rest again.',
+        });
+      }
+    })().finally(() => {
+      if (pendingImport?.summary === summary) pendingImport = undefined;
+    });
+    // Failures surface through importFailure or the final await; this keeps an early rejection from going unhandled.
+    done.catch(() => undefined);
+    return done;
+  }
+
+  function setPhaseIfIdle(phase: PushPhase): void {
+    if (!openSession) setPhase(phase);
+  }
+
+  try {
+    layout = await store.prepareImport(input.planId);
+    progress.identitySourceId = layout.identitySourceId;
+    progress.sessionsTotal = layout.sessions.length;
+    progress.requestsTotal = layout.requests;
+    progress.recordsTotal = layout.records;
+    upsertSearchAttributes([{ key: IDENTITY_SOURCE, value: layout.identitySourceId }]);
+    publishCounters();
+
+    if (carried.pendingImport) {
+      const summary = sessions.find((s) => s.sessionId === carried.pendingImport?.sessionId);
+      const slice = layout.sessions[carried.pendingImport.sessionIndex];
+      if (summary && slice) {
+        pendingImport = { summary, done: awaitAndConfirm(summary, slice.firstRequest, slice.requestCount) };
+      }
+    } else if (carried.nextSession === 0) {
+      await clearTheWay();
+    }
+
+    for (let index = carried.nextSession; index < layout.sessions.length; index++) {
+      const slice = layout.sessions[index]!;
+      // A re-run of a plan skips what an earlier run already got COMPLETED and confirmed.
+      if (slice.firstRequest + slice.requestCount <= layout.confirmedRequests) continue;
+      progress.session = index + 1;
+      publishCounters();
+
+      const sessionId = await open(index);
+      const summary: SessionSummary = {
+        sessionIndex: index,
+        sessionId,
+        requests: slice.requestCount,
+        records: slice.records,
+        outcome: 'OPEN',
+        startedAt: new Date().toISOString(),
+      };
+      sessions.push(summary);
+      openSession = summary;
+
+      setPhase('uploading');
+      const requestIndexes = Array.from({ length: slice.requestCount }, (_, i) => slice.firstRequest + i);
+      for (let at = 0; at < requestIndexes.length; at += options.uploadConcurrency) {
+        const batch = requestIndexes.slice(at, at + options.uploadConcurrency);
+        const results = await Promise.all(
+          batch.map((requestIndex) =>
+            okta.uploadRequest({ identitySourceId: identitySourceId(), sessionId, planId: input.planId, requestIndex }),
+          ),
+        );
+        for (const result of results) {
+          totals.requestsUploaded++;
+          totals.recordsUploaded += result.records;
+          totals.rateLimitWaits += result.rateLimitWaits;
+        }
+        throwIfImportFailed();
+      }
+      publishCounters();
+
+      setPhase('triggering');
+      const finished = await okta.finishUploads({ identitySourceId: identitySourceId(), sessionId });
+      openSession = undefined;
+      if (finished === 'CANCELLED') {
+        // Okta saw no change in any upload (e.g. deactivations of people it never had): it already matches the plan.
+        summary.outcome = 'CANCELLED_UNCHANGED';
+        summary.finishedAt = new Date().toISOString();
+        await store.confirmImport({
+          planId: input.planId,
+          sessionId,
+          firstRequest: slice.firstRequest,
+          requestCount: slice.requestCount,
+        });
+        continue;
+      }
+      summary.outcome = 'TRIGGERED';
+      lastTriggeredAtMs = Date.now();
+      // Sessions are processed in order: wait for the previous import before queueing behind it.
+      if (pendingImport) await pendingImport.done;
+      throwIfImportFailed();
+      pendingImport = { summary, done: awaitAndConfirm(summary, slice.firstRequest, slice.requestCount) };
+
+      const info = workflowInfo();
+      const isLast = index === layout.sessions.length - 1;
+      if (!isLast && (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW)) {
+        await condition(allHandlersFinished);
+        return await continueAsNew<typeof pushPlan>({
+          planId: input.planId,
+          options: input.options,
+          carried: {
+            nextSession: index + 1,
+            totals,
+            sessions,
+            startedAt: carried.startedAt,
+            lastTriggeredAtMs,
+            pendingImport: { sessionIndex: index, sessionId },
+          },
+        });
+      }
+    }
+
+    while (pendingImport) await pendingImport.done;
+    throwIfImportFailed();
+    await store.recordPlanStatus({ planId: input.planId, status: 'applied' });
+    setPhase('done');
+    publishCounters();
+    return {
+      planId: input.planId,
+      identitySourceId: identitySourceId(),
+      status: 'applied',
+      sessions,
+      totals,
+      startedAt: carried.startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+  } catch (error) {
+    if (error instanceof ContinueAsNew) throw error;
+    const cancelled = isCancellation(error);
+    await CancellationScope.nonCancellable(async () => {
+      setPhase('cleaning-up');
+      if (openSession && layout) {
+        openSession.outcome = 'CLOSED';
+        await okta.cancelSession({ identitySourceId: layout.identitySourceId, sessionId: openSession.sessionId });
+      }
+      await store.recordPlanStatus({ planId: input.planId, status: cancelled ? 'cancelled' : 'failed' });
+      setPhase(cancelled ? 'cancelled' : 'failed');
+    });
+    if (cancelled) throw error;
+    throw ApplicationFailure.create({
+      type: 'PushFailed',
+      nonRetryable: true,
+      message: `Pushing plan ${input.planId} failed at session ${progress.session} of ${progress.sessionsTotal}: ${
+        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)
+      }. Applied and confirmed: ${totals.recordsApplied} records; the rest is sent again by the next run.`,
+      cause: error instanceof Error ? error : undefined,
+      details: [{ sessions, totals }],
+    });
+  }
+}
