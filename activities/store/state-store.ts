@@ -37,7 +37,8 @@ export type PlanStatus =
   | 'pushing'
   | 'applied' // every session COMPLETED
   | 'failed'
-  | 'cancelled';
+  | 'cancelled'
+  | 'dry-run'; // planned to be looked at, never pushed
 
 export interface PlanCounts {
   upserts: number;
@@ -60,6 +61,18 @@ export interface NewPlan {
   membershipDeletes?: Iterable<PlannedMembership> | AsyncIterable<PlannedMembership>;
   /** The planning report (counts, samples, invalid records, guardrails): JSON, kept with the plan. */
   report?: unknown;
+  /** What the HR export looked like; the next plan's guardrails compare against the last applied one. */
+  source?: SourceSnapshot;
+  /** Saved as 'planned' unless said otherwise ('dry-run' for a plan never to be pushed). */
+  status?: PlanStatus;
+}
+
+/** The shape of one HR export, without personal data. */
+export interface SourceSnapshot {
+  /** Records read, valid or not. */
+  records: number;
+  /** Field names (headers) the export carried. */
+  fields: string[];
 }
 
 export interface PlanHeader {
@@ -70,6 +83,7 @@ export interface PlanHeader {
   createdAt: string;
   counts: PlanCounts;
   report?: unknown;
+  source?: SourceSnapshot;
 }
 
 /** One kind of Okta bulk request. */
@@ -135,6 +149,8 @@ export interface StateStore {
   savePlan(plan: NewPlan): Promise<PlanHeader>;
   getPlan(planId: string): Promise<PlanHeader | undefined>;
   setPlanStatus(planId: string, status: PlanStatus): Promise<void>;
+  /** The newest plan of an identity source in one of the given statuses (e.g. the last 'applied' one). */
+  findLatestPlan(identitySourceId: string, statuses: PlanStatus[]): Promise<PlanHeader | undefined>;
   /** Items [from, from + count) of one operation, in plan order. */
   readItems<O extends BulkOperation>(planId: string, operation: O, from: number, count: number): Promise<ItemOf<O>[]>;
   /** All items of one operation, streamed in plan order (for layout and reports). */

@@ -1,0 +1,96 @@
+/**
+ * Versioned schema migrations shared by the SQLite and PostgreSQL stores. A migration, once released, never
+ * changes: a new schema version is a new entry. `{key}` stands for the column type of keys that are paged through
+ * in order, so that both databases order them byte-wise (PostgreSQL's default collation depends on the locale).
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  statements: string[];
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'plans, push layout, confirmed users/groups/memberships, Okta sessions',
+    statements: [
+      `CREATE TABLE plans (
+        plan_id TEXT PRIMARY KEY,
+        identity_source_id TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        complete INTEGER NOT NULL DEFAULT 0,
+        laid_out INTEGER NOT NULL DEFAULT 0,
+        counts TEXT NOT NULL,
+        report TEXT,
+        source TEXT
+      )`,
+      `CREATE INDEX plans_by_source ON plans (identity_source_id, status, created_at)`,
+      `CREATE TABLE plan_items (
+        plan_id TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        item_index INTEGER NOT NULL,
+        key1 TEXT NOT NULL,
+        key2 TEXT,
+        fingerprint TEXT,
+        data TEXT NOT NULL,
+        PRIMARY KEY (plan_id, operation, item_index)
+      )`,
+      `CREATE TABLE push_requests (
+        plan_id TEXT NOT NULL,
+        request_index INTEGER NOT NULL,
+        session_index INTEGER NOT NULL,
+        operation TEXT NOT NULL,
+        first_item INTEGER NOT NULL,
+        item_count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        confirmed_at TEXT,
+        PRIMARY KEY (plan_id, request_index)
+      )`,
+      `CREATE TABLE confirmed_users (
+        identity_source_id {key} NOT NULL,
+        external_id {key} NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status TEXT NOT NULL,
+        confirmed_at TEXT NOT NULL,
+        PRIMARY KEY (identity_source_id, external_id)
+      )`,
+      `CREATE TABLE confirmed_groups (
+        identity_source_id {key} NOT NULL,
+        external_id {key} NOT NULL,
+        fingerprint TEXT NOT NULL,
+        confirmed_at TEXT NOT NULL,
+        PRIMARY KEY (identity_source_id, external_id)
+      )`,
+      `CREATE TABLE confirmed_memberships (
+        identity_source_id {key} NOT NULL,
+        group_external_id {key} NOT NULL,
+        member_external_id {key} NOT NULL,
+        confirmed_at TEXT NOT NULL,
+        PRIMARY KEY (identity_source_id, group_external_id, member_external_id)
+      )`,
+      `CREATE TABLE okta_sessions (
+        okta_session_id TEXT PRIMARY KEY,
+        identity_source_id TEXT NOT NULL,
+        plan_id TEXT NOT NULL,
+        session_index INTEGER NOT NULL,
+        workflow_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX okta_sessions_by_plan ON okta_sessions (plan_id, session_index, opened_at)`,
+    ],
+  },
+];
+
+export function migrationsFor(dialect: Dialect): Migration[] {
+  const key = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
+  return migrations.map((m) => ({ ...m, statements: m.statements.map((s) => s.replaceAll('{key}', key)) }));
+}
+
+export const latestSchemaVersion = migrations.at(-1)!.version;
