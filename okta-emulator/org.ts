@@ -1,0 +1,524 @@
+// The Okta org behind the API: identity sources, their import sessions with every session rule, and the directory
+// that processing a session changes. Time is passed in, so the rules are evaluated at exact instants.
+import { identitySourceNotFound, validationFailed } from './errors.ts';
+import { oktaId } from './ids.ts';
+import type { Durations, IdentitySourceConfig } from './options.ts';
+import { groupProfileErrors, mergeProfile, userProfileErrors } from './profile.ts';
+import { parseBulkBody, recordCount, type BulkEndpoint, type Operation, type Profile } from './uploads.ts';
+
+export const MAX_BULK_REQUESTS_PER_SESSION = 50;
+
+export type SessionStatus = 'CREATED' | 'IN_PROGRESS' | 'TRIGGERED' | 'COMPLETED' | 'CLOSED' | 'EXPIRED' | 'ERROR';
+const OPEN: readonly SessionStatus[] = ['CREATED', 'IN_PROGRESS'];
+const ACTIVE: readonly SessionStatus[] = ['CREATED', 'IN_PROGRESS', 'TRIGGERED'];
+
+export interface SessionRecord {
+  id: string;
+  identitySourceId: string;
+  status: SessionStatus;
+  created: number;
+  lastUpdated: number;
+  lastRequestAt: number;
+  history: { status: SessionStatus; at: number }[];
+  /** Bulk requests accepted (202), including those that changed nothing. */
+  bulkRequests: number;
+  records: number;
+  operations: Operation[];
+  triggeredAt?: number;
+  processingStartsAt?: number;
+  processingEndsAt?: number;
+  /** Set by the admin API: the outcome this session's processing will have. */
+  forcedOutcome?: 'COMPLETED' | 'ERROR';
+  result?: ImportResult;
+}
+
+export interface RecordFailure {
+  entityType: 'USER' | 'GROUP' | 'MEMBERSHIP';
+  externalId: string;
+  operation: 'UPSERT' | 'DELETE';
+  errors: string[];
+}
+
+/** What Okta's import monitoring shows for a processed session. */
+export interface ImportResult {
+  usersCreated: number;
+  usersUpdated: number;
+  usersDeactivated: number;
+  groupsCreated: number;
+  groupsUpdated: number;
+  groupsDeleted: number;
+  membershipsAdded: number;
+  membershipsRemoved: number;
+  failures: RecordFailure[];
+}
+
+export interface UserRecord {
+  id: string;
+  externalId: string;
+  status: 'ACTIVE' | 'DEACTIVATED';
+  profile: Record<string, string>;
+  created: number;
+  lastUpdated: number;
+}
+
+export interface GroupRecord {
+  id: string;
+  externalId: string;
+  profile: Record<string, string>;
+  created: number;
+  lastUpdated: number;
+}
+
+export interface IdentitySource {
+  id: string;
+  customAttributes: string[];
+  users: Map<string, UserRecord>;
+  groups: Map<string, GroupRecord>;
+  /** group externalId → member externalIds */
+  memberships: Map<string, Set<string>>;
+  /** When the last triggered session of this source finishes processing: the next one starts then. */
+  queueEndsAt: number;
+}
+
+/** The session as Okta's API returns it. */
+export interface SessionBody {
+  id: string;
+  identitySourceId: string;
+  status: SessionStatus;
+  importType: 'INCREMENTAL';
+  created: string;
+  lastUpdated: string;
+}
+
+export interface OrgSnapshot {
+  identitySources: {
+    id: string;
+    customAttributes: string[];
+    users: UserRecord[];
+    groups: GroupRecord[];
+    memberships: [string, string[]][];
+    queueEndsAt: number;
+  }[];
+  sessions: SessionRecord[];
+}
+
+export type OutcomeDecider = (session: SessionRecord) => 'COMPLETED' | 'ERROR' | undefined;
+
+export class Org {
+  readonly sources = new Map<string, IdentitySource>();
+  readonly sessions = new Map<string, SessionRecord>();
+  /** Bumped on every change, so the server knows when to persist. */
+  version = 0;
+  private readonly durations: Durations;
+  private readonly decideOutcome: OutcomeDecider;
+
+  constructor(durations: Durations, decideOutcome: OutcomeDecider) {
+    this.durations = durations;
+    this.decideOutcome = decideOutcome;
+  }
+
+  defineSource(config: IdentitySourceConfig): IdentitySource {
+    const existing = this.sources.get(config.id);
+    if (existing) {
+      existing.customAttributes = [...new Set([...existing.customAttributes, ...(config.customAttributes ?? [])])];
+      this.version++;
+      return existing;
+    }
+    const source: IdentitySource = {
+      id: config.id,
+      customAttributes: [...new Set(config.customAttributes ?? [])],
+      users: new Map(),
+      groups: new Map(),
+      memberships: new Map(),
+      queueEndsAt: 0,
+    };
+    this.sources.set(source.id, source);
+    this.version++;
+    return source;
+  }
+
+  source(id: string): IdentitySource {
+    const source = this.sources.get(id);
+    if (!source) throw identitySourceNotFound(id);
+    return source;
+  }
+
+  listSessions(sourceId: string, now: number): SessionBody[] {
+    this.source(sourceId);
+    this.advance(now);
+    return [...this.sessions.values()]
+      .filter((s) => s.identitySourceId === sourceId && ACTIVE.includes(s.status))
+      .map(sessionBody);
+  }
+
+  createSession(sourceId: string, now: number): SessionBody {
+    this.source(sourceId);
+    this.advance(now);
+    const mine = [...this.sessions.values()].filter((s) => s.identitySourceId === sourceId);
+    const open = mine.find((s) => OPEN.includes(s.status));
+    if (open) {
+      throw validationFailed(
+        'identitySourceSession',
+        `Only one active import session per identity source is allowed: session ${open.id} is in ${open.status} status. Start or cancel it before creating another.`,
+      );
+    }
+    const recent = mine.find(
+      (s) => s.status === 'TRIGGERED' && (s.triggeredAt ?? 0) + this.durations.fiveMinuteRuleMs > now,
+    );
+    if (recent) {
+      throw validationFailed(
+        'identitySourceSession',
+        'Only one active import session per identity source is allowed to be created every 5 minutes.',
+      );
+    }
+    const session: SessionRecord = {
+      id: oktaId('aps'),
+      identitySourceId: sourceId,
+      status: 'CREATED',
+      created: now,
+      lastUpdated: now,
+      lastRequestAt: now,
+      history: [{ status: 'CREATED', at: now }],
+      bulkRequests: 0,
+      records: 0,
+      operations: [],
+    };
+    this.sessions.set(session.id, session);
+    this.version++;
+    return sessionBody(session);
+  }
+
+  getSession(sourceId: string, sessionId: string, now: number): SessionBody {
+    const session = this.session(sourceId, sessionId, now);
+    return sessionBody(session);
+  }
+
+  cancelSession(sourceId: string, sessionId: string, now: number): void {
+    const session = this.session(sourceId, sessionId, now);
+    if (!OPEN.includes(session.status)) {
+      throw validationFailed(
+        'identitySourceSession',
+        'Only a session that is in CREATED or IN_PROGRESS status can be canceled.',
+      );
+    }
+    this.setStatus(session, 'CLOSED', now);
+    session.operations = [];
+  }
+
+  bulk(sourceId: string, sessionId: string, endpoint: BulkEndpoint, body: Buffer, now: number): void {
+    const session = this.session(sourceId, sessionId, now);
+    if (!OPEN.includes(session.status)) {
+      throw validationFailed(
+        'identitySourceSession',
+        `Only a session that is in CREATED or IN_PROGRESS status can receive data; session ${session.id} is in ${session.status} status.`,
+      );
+    }
+    if (session.bulkRequests >= MAX_BULK_REQUESTS_PER_SESSION) {
+      // Okta does not document this error; see docs/okta-emulator.md.
+      throw validationFailed(
+        'identitySourceSession',
+        `A session accepts at most ${MAX_BULK_REQUESTS_PER_SESSION} bulk requests; session ${session.id} already received ${session.bulkRequests}.`,
+      );
+    }
+    const operation = parseBulkBody(endpoint, body);
+    session.bulkRequests++;
+    session.lastUpdated = now;
+    if (operation && this.changesSomething(this.source(sourceId), session, operation)) {
+      session.operations.push(operation);
+      session.records += recordCount(operation);
+      if (session.status === 'CREATED') this.setStatus(session, 'IN_PROGRESS', now);
+    }
+    this.version++;
+  }
+
+  startImport(sourceId: string, sessionId: string, now: number): SessionBody {
+    const session = this.session(sourceId, sessionId, now);
+    if (session.status !== 'IN_PROGRESS') {
+      throw validationFailed(
+        'identitySourceSession',
+        session.status === 'CREATED'
+          ? `Session ${session.id} has no data to import: only a session that is in IN_PROGRESS status can be triggered.`
+          : `Only a session that is in IN_PROGRESS status can be triggered; session ${session.id} is in ${session.status} status.`,
+      );
+    }
+    const source = this.source(sourceId);
+    const start = Math.max(now, source.queueEndsAt);
+    const end =
+      start + this.durations.importProcessingMs + this.durations.importProcessingPerRecordMs * session.records;
+    source.queueEndsAt = end;
+    session.triggeredAt = now;
+    session.processingStartsAt = start;
+    session.processingEndsAt = end;
+    this.setStatus(session, 'TRIGGERED', now);
+    return sessionBody(session);
+  }
+
+  /** Overrides the outcome of one session's processing (admin API). */
+  forceOutcome(sessionId: string, outcome: 'COMPLETED' | 'ERROR'): SessionRecord | undefined {
+    const session = this.sessions.get(sessionId);
+    if (session) {
+      session.forcedOutcome = outcome;
+      this.version++;
+    }
+    return session;
+  }
+
+  /** Expires idle sessions and finishes processing whatever is due by `now`, each at its exact instant. */
+  advance(now: number): void {
+    for (const session of this.sessions.values()) {
+      const expiresAt = session.lastRequestAt + this.durations.sessionExpiryMs;
+      if (OPEN.includes(session.status) && expiresAt <= now) {
+        this.setStatus(session, 'EXPIRED', expiresAt);
+        session.operations = [];
+      }
+    }
+    const due = [...this.sessions.values()]
+      .filter((s) => s.status === 'TRIGGERED' && (s.processingEndsAt ?? 0) <= now)
+      .sort((a, b) => (a.processingEndsAt ?? 0) - (b.processingEndsAt ?? 0));
+    for (const session of due) this.process(session);
+  }
+
+  /** The next instant at which advance() has something to do. */
+  nextDueAt(): number | undefined {
+    let next: number | undefined;
+    for (const session of this.sessions.values()) {
+      let at: number | undefined;
+      if (OPEN.includes(session.status)) at = session.lastRequestAt + this.durations.sessionExpiryMs;
+      else if (session.status === 'TRIGGERED') at = session.processingEndsAt;
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+
+  clear(): void {
+    this.sources.clear();
+    this.sessions.clear();
+    this.version++;
+  }
+
+  snapshot(): OrgSnapshot {
+    return {
+      identitySources: [...this.sources.values()].map((source) => ({
+        id: source.id,
+        customAttributes: source.customAttributes,
+        users: [...source.users.values()],
+        groups: [...source.groups.values()],
+        memberships: [...source.memberships].map(([group, members]) => [group, [...members]]),
+        queueEndsAt: source.queueEndsAt,
+      })),
+      sessions: [...this.sessions.values()],
+    };
+  }
+
+  restore(snapshot: OrgSnapshot): void {
+    this.clear();
+    for (const saved of snapshot.identitySources) {
+      this.sources.set(saved.id, {
+        id: saved.id,
+        customAttributes: saved.customAttributes,
+        users: new Map(saved.users.map((u) => [u.externalId, u])),
+        groups: new Map(saved.groups.map((g) => [g.externalId, g])),
+        memberships: new Map(saved.memberships.map(([group, members]) => [group, new Set(members)])),
+        queueEndsAt: saved.queueEndsAt,
+      });
+    }
+    for (const session of snapshot.sessions) this.sessions.set(session.id, session);
+  }
+
+  /** A session of this source; an unknown one is 400 E0000001 in Okta, not 404. Every request keeps it alive. */
+  private session(sourceId: string, sessionId: string, now: number): SessionRecord {
+    this.source(sourceId);
+    this.advance(now);
+    const session = this.sessions.get(sessionId);
+    if (!session || session.identitySourceId !== sourceId) {
+      throw validationFailed('identitySourceSession', `Identity source session ${sessionId} was not found.`);
+    }
+    session.lastRequestAt = now;
+    this.version++;
+    return session;
+  }
+
+  private setStatus(session: SessionRecord, status: SessionStatus, at: number): void {
+    session.status = status;
+    session.lastUpdated = at;
+    session.history.push({ status, at });
+    this.version++;
+  }
+
+  private changesSomething(source: IdentitySource, session: SessionRecord, operation: Operation): boolean {
+    const pending = (kind: 'upsert-users' | 'upsert-groups', id: string) =>
+      session.operations.some((op) => op.kind === kind && op.profiles.some((p) => p.externalId === id));
+    switch (operation.kind) {
+      case 'upsert-users':
+      case 'upsert-groups':
+      case 'upsert-memberships':
+        return true;
+      case 'delete-users':
+        return operation.externalIds.some((id) => source.users.has(id) || pending('upsert-users', id));
+      case 'delete-groups':
+        return operation.externalIds.some((id) => source.groups.has(id) || pending('upsert-groups', id));
+      case 'delete-memberships':
+        return operation.memberships.some(
+          (m) => source.groups.has(m.groupExternalId) || pending('upsert-groups', m.groupExternalId),
+        );
+    }
+  }
+
+  private process(session: SessionRecord): void {
+    const at = session.processingEndsAt ?? session.lastUpdated;
+    const outcome = session.forcedOutcome ?? this.decideOutcome(session) ?? 'COMPLETED';
+    if (outcome === 'COMPLETED')
+      session.result = applyOperations(this.source(session.identitySourceId), session.operations, at);
+    session.operations = [];
+    this.setStatus(session, outcome, at);
+  }
+}
+
+function applyOperations(source: IdentitySource, operations: Operation[], at: number): ImportResult {
+  const result: ImportResult = {
+    usersCreated: 0,
+    usersUpdated: 0,
+    usersDeactivated: 0,
+    groupsCreated: 0,
+    groupsUpdated: 0,
+    groupsDeleted: 0,
+    membershipsAdded: 0,
+    membershipsRemoved: 0,
+    failures: [],
+  };
+  const custom = new Set(source.customAttributes);
+  for (const operation of operations) {
+    switch (operation.kind) {
+      case 'upsert-users':
+        for (const { externalId, profile } of operation.profiles)
+          upsertUser(source, custom, externalId, profile, at, result);
+        break;
+      case 'delete-users':
+        for (const externalId of operation.externalIds) {
+          const user = source.users.get(externalId);
+          // Okta's "delete" deactivates; unknown externalIds are ignored.
+          if (user && user.status !== 'DEACTIVATED') {
+            user.status = 'DEACTIVATED';
+            user.lastUpdated = at;
+            result.usersDeactivated++;
+          }
+        }
+        break;
+      case 'upsert-groups':
+        for (const { externalId, profile } of operation.profiles) upsertGroup(source, externalId, profile, at, result);
+        break;
+      case 'delete-groups':
+        for (const externalId of operation.externalIds) {
+          if (source.groups.delete(externalId)) {
+            source.memberships.delete(externalId);
+            result.groupsDeleted++;
+          }
+        }
+        break;
+      case 'upsert-memberships':
+        for (const { groupExternalId, memberExternalIds } of operation.memberships) {
+          if (!source.groups.has(groupExternalId)) {
+            result.failures.push({
+              entityType: 'MEMBERSHIP',
+              externalId: groupExternalId,
+              operation: 'UPSERT',
+              errors: [`group ${groupExternalId} does not exist in this identity source`],
+            });
+            continue;
+          }
+          const members = source.memberships.get(groupExternalId) ?? new Set<string>();
+          source.memberships.set(groupExternalId, members);
+          for (const member of memberExternalIds) {
+            if (!source.users.has(member)) {
+              result.failures.push({
+                entityType: 'MEMBERSHIP',
+                externalId: groupExternalId,
+                operation: 'UPSERT',
+                errors: [`user ${member} does not exist in this identity source`],
+              });
+            } else if (!members.has(member)) {
+              members.add(member);
+              result.membershipsAdded++;
+            }
+          }
+        }
+        break;
+      case 'delete-memberships':
+        for (const { groupExternalId, memberExternalIds } of operation.memberships) {
+          const members = source.memberships.get(groupExternalId);
+          for (const member of memberExternalIds) if (members?.delete(member)) result.membershipsRemoved++;
+        }
+        break;
+    }
+  }
+  return result;
+}
+
+function upsertUser(
+  source: IdentitySource,
+  custom: ReadonlySet<string>,
+  externalId: string,
+  profile: Profile,
+  at: number,
+  result: ImportResult,
+): void {
+  const existing = source.users.get(externalId);
+  const merged = mergeProfile(existing?.profile, profile);
+  const errors = userProfileErrors(profile, merged, custom);
+  if (errors.length > 0) {
+    result.failures.push({ entityType: 'USER', externalId, operation: 'UPSERT', errors });
+    return;
+  }
+  if (existing) {
+    existing.profile = merged;
+    // A user who comes back from the source is reactivated.
+    existing.status = 'ACTIVE';
+    existing.lastUpdated = at;
+    result.usersUpdated++;
+  } else {
+    source.users.set(externalId, {
+      id: oktaId('00u'),
+      externalId,
+      status: 'ACTIVE',
+      profile: merged,
+      created: at,
+      lastUpdated: at,
+    });
+    result.usersCreated++;
+  }
+}
+
+function upsertGroup(
+  source: IdentitySource,
+  externalId: string,
+  profile: Profile,
+  at: number,
+  result: ImportResult,
+): void {
+  const existing = source.groups.get(externalId);
+  const merged = mergeProfile(existing?.profile, profile);
+  const errors = groupProfileErrors(profile, merged);
+  if (errors.length > 0) {
+    result.failures.push({ entityType: 'GROUP', externalId, operation: 'UPSERT', errors });
+    return;
+  }
+  if (existing) {
+    existing.profile = merged;
+    existing.lastUpdated = at;
+    result.groupsUpdated++;
+  } else {
+    source.groups.set(externalId, { id: oktaId('00g'), externalId, profile: merged, created: at, lastUpdated: at });
+    result.groupsCreated++;
+  }
+}
+
+export function sessionBody(session: SessionRecord): SessionBody {
+  return {
+    id: session.id,
+    identitySourceId: session.identitySourceId,
+    status: session.status,
+    importType: 'INCREMENTAL',
+    created: new Date(session.created).toISOString(),
+    lastUpdated: new Date(session.lastUpdated).toISOString(),
+  };
+}

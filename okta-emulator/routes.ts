@@ -1,0 +1,49 @@
+// Which API endpoint a request addresses. Paths are matched after duplicate slashes are collapsed, as Okta does.
+import type { EndpointName } from './options.ts';
+import type { BulkEndpoint } from './uploads.ts';
+
+export interface Route {
+  endpoint: EndpointName;
+  identitySourceId?: string;
+  sessionId?: string;
+}
+
+const SESSIONS = /^\/api\/v1\/identity-sources\/([^/]+)\/sessions(?:\/([^/]+)(?:\/([a-z-]+))?)?$/;
+const BULK_ENDPOINTS: readonly string[] = [
+  'bulk-upsert',
+  'bulk-delete',
+  'bulk-groups-upsert',
+  'bulk-groups-delete',
+  'bulk-group-memberships-upsert',
+  'bulk-group-memberships-delete',
+] satisfies BulkEndpoint[];
+
+export function normalizePath(pathname: string): string {
+  const collapsed = pathname.replace(/\/{2,}/g, '/');
+  return collapsed.length > 1 && collapsed.endsWith('/') ? collapsed.slice(0, -1) : collapsed;
+}
+
+/** The route, 'method' when the path exists but not for this method, or undefined for an unknown path. */
+export function matchRoute(method: string, path: string): Route | 'method' | undefined {
+  if (path === '/oauth2/v1/token') return method === 'POST' ? { endpoint: 'token' } : 'method';
+  const match = SESSIONS.exec(path);
+  if (!match) return undefined;
+  const [, identitySourceId, sessionId, action] = match;
+  if (!sessionId) {
+    if (method === 'GET') return { endpoint: 'list-sessions', identitySourceId };
+    if (method === 'POST') return { endpoint: 'create-session', identitySourceId };
+    return 'method';
+  }
+  if (!action) {
+    if (method === 'GET') return { endpoint: 'get-session', identitySourceId, sessionId };
+    if (method === 'DELETE') return { endpoint: 'cancel-session', identitySourceId, sessionId };
+    return 'method';
+  }
+  if (action !== 'start-import' && !BULK_ENDPOINTS.includes(action)) return undefined;
+  if (method !== 'POST') return 'method';
+  return { endpoint: action as EndpointName, identitySourceId, sessionId };
+}
+
+export function isBulkEndpoint(endpoint: EndpointName): endpoint is BulkEndpoint {
+  return BULK_ENDPOINTS.includes(endpoint);
+}
