@@ -1,7 +1,7 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { ENDPOINT_OF, layOutRequests, serializeBody } from '../okta/bulk-requests.ts';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { ENDPOINT_OF, layOutRequests, OKTA_LIMITS, serializeBody, type LayoutLimits } from '../okta/bulk-requests.ts';
 import { isOktaFailure, OKTA_FAILURE } from '../../workflows/okta-failure-types.ts';
 import type { IdentitySourceClient, IdentitySourceSession, SessionStatus } from '../okta/identity-source-client.ts';
 import type { PushRequest, StateStore } from '../store/state-store.ts';
@@ -18,6 +18,8 @@ export interface PushActivityDeps {
   okta: IdentitySourceClient;
   /** To tell whether the run that owns a session is still alive. */
   temporal: Client;
+  /** Okta's limits unless told stricter (e.g. fewer requests per session, to keep headroom). */
+  layoutLimits?: LayoutLimits;
 }
 
 const ACTIVE: SessionStatus[] = ['CREATED', 'IN_PROGRESS', 'TRIGGERED'];
@@ -32,7 +34,7 @@ export const IMPORT_PENDING = 'OktaImportPending';
  * Activities that push a stored plan through Okta import sessions. Built by a factory so that the worker (and each
  * test) injects its own store, Okta client and Temporal client.
  */
-export function createPushActivities({ store, okta, temporal }: PushActivityDeps) {
+export function createPushActivities({ store, okta, temporal, layoutLimits = OKTA_LIMITS }: PushActivityDeps) {
   const layouts = new Map<string, PushRequest[]>();
 
   async function layoutOf(planId: string): Promise<PushRequest[]> {
@@ -62,7 +64,7 @@ export function createPushActivities({ store, okta, temporal }: PushActivityDeps
       if (!plan) throw ApplicationFailure.nonRetryable(`No plan ${planId} in the state store`, 'PlanNotFound');
       let layout = await store.getPushLayout(planId);
       if (!layout) {
-        layout = await layOutRequests((operation) => store.streamItems(planId, operation));
+        layout = await layOutRequests((operation) => store.streamItems(planId, operation), layoutLimits);
         await store.savePushLayout(planId, layout);
       }
       layouts.set(planId, layout);
@@ -225,6 +227,8 @@ export function createPushActivities({ store, okta, temporal }: PushActivityDeps
           type: IMPORT_PENDING,
           message: `Okta is still processing session ${session.id}`,
           nextRetryDelay: input.pollIntervalMs,
+          // Expected while Okta works: logged at debug level and kept out of failure metrics.
+          category: ApplicationFailureCategory.BENIGN,
         });
       }
       await store.recordSessionStatus(session.id, session.status);

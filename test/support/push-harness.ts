@@ -1,0 +1,127 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { IdentitySourceClient } from '../../activities/okta/identity-source-client.ts';
+import { RateLimitPacer } from '../../activities/okta/rate-limit-pacer.ts';
+import type { LayoutLimits } from '../../activities/okta/bulk-requests.ts';
+import { openStateStore } from '../../activities/store/open.ts';
+import type { NewPlan, PlannedUpsert, StateStore } from '../../activities/store/state-store.ts';
+import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.ts';
+import type { OktaEmulatorOptions } from '../../okta-emulator/index.ts';
+import { createActivities } from '../../worker/activities.ts';
+import type { PushOptions } from '../../workflows/push-messages.ts';
+import { testClient, testWorker, uniqueTaskQueue } from './temporal.ts';
+
+/** Okta's rules on a scale that tests can wait out: five minutes become 1.5 s, an import 150 ms. */
+export const FAST_OKTA: OktaEmulatorOptions['durations'] = {
+  fiveMinuteRuleMs: 1_500,
+  importProcessingMs: 150,
+  importProcessingPerRecordMs: 0,
+  rateLimitWindowMs: 60_000,
+};
+
+/** The workflow's matching timings. */
+export const FAST_PUSH: PushOptions = {
+  pollIntervalMs: 100,
+  fiveMinuteRuleMs: 1_500,
+  blockedSessionPollMs: 200,
+};
+
+export interface PushHarness {
+  emulator: OktaEmulator;
+  identitySourceId: string;
+  token: string;
+  store: StateStore;
+  storeUrl: string;
+  client: Client;
+  taskQueue: string;
+  worker: Worker;
+  okta: IdentitySourceClient;
+  close(): Promise<void>;
+}
+
+export async function startPushHarness(
+  options: {
+    emulator?: OktaEmulatorOptions;
+    layoutLimits?: LayoutLimits;
+    rateLimitShare?: number;
+    /** Start no in-process worker (a test that runs the worker in a child process). */
+    noWorker?: boolean;
+  } = {},
+): Promise<PushHarness> {
+  const emulator = await startOktaEmulator({
+    ...options.emulator,
+    durations: { ...FAST_OKTA, ...options.emulator?.durations },
+  });
+  const identitySourceId = emulator.identitySources()[0]!.id;
+  const token = emulator.apiTokens[0]!.token;
+  const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-push-'));
+  const storeUrl = `sqlite:${join(dir, 'state.db')}`;
+  const store = await openStateStore(storeUrl);
+  await store.migrate();
+  const client = await testClient();
+  const okta = new IdentitySourceClient({
+    orgUrl: emulator.url,
+    credentials: { kind: 'ssws', token },
+    pacer: new RateLimitPacer({ share: options.rateLimitShare ?? 1 }),
+    requestTimeoutMs: 5_000,
+  });
+  const taskQueue = uniqueTaskQueue('push');
+  const worker = options.noWorker
+    ? undefined
+    : await testWorker({
+        taskQueue,
+        activities: createActivities({
+          store,
+          okta,
+          temporal: client,
+          ...(options.layoutLimits ? { layoutLimits: options.layoutLimits } : {}),
+        }),
+      });
+  const running = worker?.run();
+  return {
+    emulator,
+    identitySourceId,
+    token,
+    store,
+    storeUrl,
+    client,
+    taskQueue,
+    worker: worker!,
+    okta,
+    async close() {
+      if (worker) {
+        worker.shutdown();
+        await running;
+      }
+      await store.close();
+      await emulator.stop();
+      await client.connection.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** People with realistic profiles; `variant` changes every profile so that a second plan updates them all. */
+export function people(count: number, options: { from?: number; variant?: string } = {}): PlannedUpsert[] {
+  const from = options.from ?? 0;
+  return Array.from({ length: count }, (_, i) => {
+    const n = from + i;
+    const profile = {
+      userName: `person${n}@example.com`,
+      email: `person${n}@example.com`,
+      firstName: `First${n}`,
+      lastName: `Last${n}${options.variant ?? ''}`,
+    };
+    return { externalId: `emp-${n}`, profile, fingerprint: `${n}:${options.variant ?? ''}` };
+  });
+}
+
+export async function savePlan(store: StateStore, plan: Omit<NewPlan, 'mode'> & { mode?: NewPlan['mode'] }) {
+  return store.savePlan({ mode: 'delta', ...plan });
+}
+
+/** Small sessions so that several-session runs stay quick: 3 requests of at most 5 records each. */
+export const SMALL_SESSIONS: LayoutLimits = { entitiesPerRequest: 5, bytesPerRequest: 200_000, requestsPerSession: 3 };
