@@ -2,6 +2,7 @@
 // The one command line of hr-okta-sync. Each subcommand lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { registerStart } from './commands/start.ts';
+import { registerOktaEmulator } from './commands/okta-emulator.ts';
 
 const program = new Command()
   .name('hr-okta-sync')
@@ -9,5 +10,6 @@ const program = new Command()
   .showHelpAfterError();
 
 registerStart(program);
+registerOktaEmulator(program);
 
 await program.parseAsync();
