@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { format } from 'date-fns';
+import type { Profile } from '../store/state-store.ts';
+import type { MappingConfig } from './config.ts';
+import { MappingIssue, evaluate, fieldValue, matches, parseHrDate, toAscii } from './expressions.ts';
+import type { HrRecord } from './expressions.ts';
+import { addDays } from './lifecycle.ts';
+import { EXTERNAL_ID_MAX, profileProblems } from './okta-profile-rules.ts';
+
+/**
+ * What a record means for Okta today:
+ * - active: upsert;
+ * - terminated (status, or a termination date that has come): deactivate if Okta has the user active;
+ * - pre-hire: starts later than the pre-hire window; held (neither created nor, if Okta already has it,
+ *   deactivated: a start date moved later is no reason to lock someone out);
+ * - out-of-scope: excluded by the mapping; treated as gone from HR.
+ */
+export type Disposition = 'active' | 'terminated' | 'pre-hire' | 'out-of-scope';
+
+export interface DerivedGroup {
+  externalId: string;
+  displayName: string;
+  description?: string;
+}
+
+export interface MappedPerson {
+  externalId: string;
+  disposition: Disposition;
+  /** For active people: the profile without the manager attribute (resolved once every record is known). */
+  profile: Profile;
+  groups: DerivedGroup[];
+  /** The value of the manager field (a reference to another record's `refKey`). */
+  managerRef?: string;
+  /** What other records' manager field holds to point at this person. */
+  refKey?: string;
+  /** The day the record's lifecycle changes next (pre-hire → active, active → terminated), if known. */
+  nextChange?: string;
+}
+
+export interface RecordProblem {
+  /** Absent when the record has no usable externalId. */
+  externalId?: string;
+  field: string;
+  reason: string;
+}
+
+export type MapOutcome = { ok: true; person: MappedPerson } | { ok: false; problem: RecordProblem };
+
+export function mapRecord(record: HrRecord, mapping: MappingConfig, today: string): MapOutcome {
+  let externalId: string | undefined;
+  try {
+    externalId = evaluate(mapping.externalId, record, mapping.lookups)?.trim();
+  } catch (error) {
+    return { ok: false, problem: issueOf(error, 'externalId') };
+  }
+  if (externalId === undefined) return { ok: false, problem: { field: 'externalId', reason: 'is empty' } };
+  if (externalId.length > EXTERNAL_ID_MAX) {
+    return { ok: false, problem: { field: 'externalId', reason: `is longer than ${EXTERNAL_ID_MAX} characters` } };
+  }
+  try {
+    return { ok: true, person: mapPerson(record, mapping, today, externalId) };
+  } catch (error) {
+    return { ok: false, problem: { externalId, ...issueOf(error, 'record') } };
+  }
+}
+
+function mapPerson(record: HrRecord, mapping: MappingConfig, today: string, externalId: string): MappedPerson {
+  const person: MappedPerson = { externalId, disposition: 'active', profile: {}, groups: [] };
+  if (mapping.exclude && matches(mapping.exclude, record)) return { ...person, disposition: 'out-of-scope' };
+  const lifecycle = mapping.lifecycle;
+  if (lifecycle.status) {
+    const status = (fieldValue(record, lifecycle.status.field) ?? '').trim();
+    if (lifecycle.status.terminated.includes(status)) return { ...person, disposition: 'terminated' };
+    if (!lifecycle.status.active.includes(status)) {
+      throw new MappingIssue(
+        lifecycle.status.field,
+        `status "${status}" is neither active nor terminated in the mapping`,
+      );
+    }
+  }
+  if (lifecycle.terminationDate) {
+    const day = hrDay(record, lifecycle.terminationDate.field, lifecycle.terminationDate.format);
+    if (day !== undefined && day <= today) return { ...person, disposition: 'terminated' };
+    if (day !== undefined) person.nextChange = day;
+  }
+  if (lifecycle.startDate) {
+    const day = hrDay(record, lifecycle.startDate.field, lifecycle.startDate.format);
+    const createFrom = day === undefined ? undefined : addDays(day, -lifecycle.preHireDays);
+    if (createFrom !== undefined && createFrom > today)
+      return { ...person, disposition: 'pre-hire', nextChange: createFrom };
+  }
+
+  for (const [attribute, spec] of Object.entries(mapping.attributes)) {
+    let value: string | undefined;
+    try {
+      value = evaluate(spec, record, mapping.lookups);
+    } catch (error) {
+      throw new MappingIssue(
+        attribute,
+        error instanceof MappingIssue ? `${error.field} ${error.message}` : String(error),
+      );
+    }
+    if (value !== undefined) person.profile[attribute] = value;
+  }
+  const problem = profileProblems(person.profile, mapping.customAttributes)[0];
+  if (problem) throw new MappingIssue(problem.field, problem.reason);
+
+  for (const group of mapping.groups) {
+    const value = evaluate(group.value, record, mapping.lookups)?.trim();
+    if (value === undefined) continue;
+    const derived: DerivedGroup = {
+      externalId: `${group.externalIdPrefix}${slug(value)}`,
+      displayName: group.displayName.replaceAll('{value}', value),
+    };
+    if (group.description !== undefined) derived.description = group.description.replaceAll('{value}', value);
+    person.groups.push(derived);
+  }
+  if (mapping.manager) {
+    const ref = fieldValue(record, mapping.manager.field)?.trim();
+    if (ref) person.managerRef = ref;
+    const key = mapping.manager.matches ? fieldValue(record, mapping.manager.matches)?.trim() : externalId;
+    if (key) person.refKey = key;
+  }
+  return person;
+}
+
+function hrDay(record: HrRecord, field: string, pattern: string): string | undefined {
+  const text = fieldValue(record, field)?.trim();
+  if (!text) return undefined;
+  const date = parseHrDate(text, pattern);
+  if (!date) throw new MappingIssue(field, `"${text}" is not a date in the format ${pattern}`);
+  return pattern === 'iso' ? date.toISOString().slice(0, 10) : format(date, 'yyyy-MM-dd');
+}
+
+function slug(value: string): string {
+  return (
+    toAscii(value)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || createHash('sha256').update(value).digest('hex').slice(0, 12)
+  );
+}
+
+function issueOf(error: unknown, fallbackField: string): { field: string; reason: string } {
+  if (error instanceof MappingIssue) return { field: error.field, reason: error.message };
+  return { field: fallbackField, reason: error instanceof Error ? error.message : String(error) };
+}

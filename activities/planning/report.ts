@@ -1,0 +1,169 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Profile } from '../store/state-store.ts';
+import type { TrippedGuardrail } from './guardrails.ts';
+
+export interface InvalidRecord {
+  row: number;
+  line?: number;
+  externalId?: string;
+  field: string;
+  reason: string;
+}
+
+export interface PlanningCounts {
+  recordsRead: number;
+  validActive: number;
+  invalid: number;
+  unchanged: number;
+  /** Future hires outside the pre-hire window. */
+  held: number;
+  terminated: number;
+  outOfScope: number;
+  creates: number;
+  updates: number;
+  deactivations: number;
+  groupUpserts: number;
+  groupDeletes: number;
+  membershipUpserts: number;
+  membershipDeletes: number;
+  managersNotFound: number;
+}
+
+/** The planning report: what the export held, what the plan does, what was refused and why. */
+export interface PlanningReport {
+  reportId: string;
+  planId?: string;
+  identitySourceId: string;
+  mode: 'delta' | 'full';
+  dryRun: boolean;
+  createdAt: string;
+  /** The HR calendar day the lifecycle was evaluated on. */
+  today: string;
+  source: { type: string; location: string };
+  /** Set when the export could not be read at all: nothing was planned. */
+  unreadable?: string;
+  counts: PlanningCounts;
+  samples: {
+    creates: { externalId: string; profile: Profile }[];
+    updates: { externalId: string; profile: Profile }[];
+    deactivations: string[];
+    held: { externalId: string; from: string }[];
+  };
+  /** The first invalid records (all of them up to a cap); `counts.invalid` is the total. */
+  invalid: InvalidRecord[];
+  guardrails: TrippedGuardrail[];
+  /** The earliest day on which a record's lifecycle changes (a pre-hire window opens, a termination date comes). */
+  nextLifecycleChange?: string;
+}
+
+/** Cap on invalid records listed in a report; the count is always complete. */
+export const MAX_INVALID_LISTED = 1000;
+
+/**
+ * The report without personal data: externalIds only (no profiles), and invalid records without reasons that may
+ * quote values. Fit for places that may reach workflow history or logs.
+ */
+export function redactReport(report: PlanningReport): PlanningReport {
+  return {
+    ...report,
+    samples: {
+      creates: report.samples.creates.map((s) => ({ externalId: s.externalId, profile: {} })),
+      updates: report.samples.updates.map((s) => ({ externalId: s.externalId, profile: {} })),
+      deactivations: report.samples.deactivations,
+      held: report.samples.held,
+    },
+    invalid: report.invalid.map(({ row, line, externalId, field }) => {
+      const kept: InvalidRecord = { row, field, reason: '(see the report file)' };
+      if (line !== undefined) kept.line = line;
+      if (externalId !== undefined) kept.externalId = externalId;
+      return kept;
+    }),
+  };
+}
+
+export function renderReport(report: PlanningReport, format: 'text' | 'json'): string {
+  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
+  const c = report.counts;
+  const out: string[] = [];
+  const title = report.unreadable
+    ? 'NOT PLANNED'
+    : report.dryRun
+      ? 'DRY RUN'
+      : report.guardrails.length > 0
+        ? 'AWAITING APPROVAL'
+        : 'PLANNED';
+  out.push(`HR → Okta plan report (${title})`);
+  out.push(`  identity source  ${report.identitySourceId}`);
+  if (report.planId) out.push(`  plan             ${report.planId}`);
+  out.push(`  mode             ${report.mode}${report.dryRun ? ' (dry run: nothing will be sent)' : ''}`);
+  out.push(`  created          ${report.createdAt} (HR day ${report.today})`);
+  out.push(`  source           ${report.source.type} ${report.source.location}`);
+  if (report.unreadable) {
+    out.push('', `The export could not be read: ${report.unreadable}`, 'Nothing was planned; Okta is untouched.');
+    return `${out.join('\n')}\n`;
+  }
+  out.push('', 'Export');
+  out.push(`  records read       ${c.recordsRead}`);
+  out.push(`  valid, active      ${c.validActive}`);
+  out.push(`  invalid (skipped)  ${c.invalid}`);
+  out.push(`  terminated         ${c.terminated}`);
+  out.push(`  future hires held  ${c.held}`);
+  out.push(`  out of scope       ${c.outOfScope}`);
+  out.push('', 'Changes');
+  out.push(`  create             ${c.creates}`);
+  out.push(`  update             ${c.updates}`);
+  out.push(`  unchanged          ${c.unchanged}`);
+  out.push(`  deactivate         ${c.deactivations}`);
+  out.push(`  groups             +${c.groupUpserts} −${c.groupDeletes}`);
+  out.push(`  memberships        +${c.membershipUpserts} −${c.membershipDeletes}`);
+  if (c.managersNotFound > 0) out.push(`  managers not found ${c.managersNotFound} (attribute left out)`);
+  if (report.nextLifecycleChange) out.push(`  next lifecycle change on ${report.nextLifecycleChange}`);
+  out.push(
+    '',
+    report.guardrails.length > 0 ? 'Guardrails TRIPPED (a person must approve or reject)' : 'Guardrails: none tripped',
+  );
+  for (const g of report.guardrails)
+    out.push(`  ${g.guardrail}: ${g.message} (measured ${g.measured}, threshold ${g.threshold})`);
+  if (report.invalid.length > 0) {
+    out.push(
+      '',
+      `Invalid records (${c.invalid}${c.invalid > report.invalid.length ? `, first ${report.invalid.length} listed` : ''})`,
+    );
+    for (const r of report.invalid) {
+      const where = `row ${r.row}${r.line !== undefined ? ` (line ${r.line})` : ''}`;
+      out.push(`  ${where}${r.externalId !== undefined ? ` ${r.externalId}` : ''}: ${r.field} ${r.reason}`);
+    }
+  }
+  const sample = (label: string, items: string[]) => {
+    if (items.length > 0) out.push('', label, ...items.map((i) => `  ${i}`));
+  };
+  sample(
+    'Sample creates',
+    report.samples.creates.map((s) => `${s.externalId} ${JSON.stringify(s.profile)}`),
+  );
+  sample(
+    'Sample updates',
+    report.samples.updates.map((s) => `${s.externalId} ${JSON.stringify(s.profile)}`),
+  );
+  sample('Sample deactivations', report.samples.deactivations);
+  sample(
+    'Sample future hires held',
+    report.samples.held.map((h) => `${h.externalId} (created from ${h.from})`),
+  );
+  return `${out.join('\n')}\n`;
+}
+
+/** Writes the report as JSON and text under `<dir>/<identitySourceId>/`; returns the JSON file's path. */
+export async function writeReport(dir: string, report: PlanningReport): Promise<string> {
+  const folder = join(dir, safeName(report.identitySourceId));
+  await mkdir(folder, { recursive: true });
+  const base = join(folder, safeName(report.reportId));
+  await writeFile(`${base}.txt`, renderReport(report, 'text'));
+  await writeFile(`${base}.json`, renderReport(report, 'json'));
+  return `${base}.json`;
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
