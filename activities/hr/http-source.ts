@@ -80,7 +80,8 @@ function nextPage(
     }
     case 'cursor': {
       const cursor = at(body, pagination.path);
-      if (cursor === undefined || cursor === null || cursor === '') return undefined;
+      if (typeof cursor !== 'string' && typeof cursor !== 'number') return undefined;
+      if (cursor === '') return undefined;
       const next = new URL(current);
       next.searchParams.set(pagination.param, String(cursor));
       return next;
