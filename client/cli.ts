@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerStart } from './commands/start.ts';
 import { registerOktaEmulator } from './commands/okta-emulator.ts';
+import { registerWorker } from './commands/worker.ts';
 
 const program = new Command()
   .name('hr-okta-sync')
@@ -11,5 +12,6 @@ const program = new Command()
 
 registerStart(program);
 registerOktaEmulator(program);
+registerWorker(program);
 
 await program.parseAsync();

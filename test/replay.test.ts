@@ -4,6 +4,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { installQuietRuntime } from './support/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('./histories/', import.meta.url));
 
@@ -17,6 +18,7 @@ describe('replay of saved histories', async () => {
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
+    installQuietRuntime();
     const history = historyFromJSON(JSON.parse(await readFile(HISTORIES + file, 'utf8')));
     const workflowId = file.replace(/\.json$/, '');
     await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, workflowId);

@@ -15,6 +15,8 @@ export interface PushOptions {
   uploadConcurrency?: number;
   /** Cancel sessions opened by other tools instead of waiting for them. Default false. */
   reclaimForeignSessions?: boolean;
+  /** How soon a call on a dead worker moves to another worker. Default 30 s. */
+  heartbeatTimeoutMs?: number;
 }
 
 export interface PushPlanInput {

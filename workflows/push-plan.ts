@@ -36,45 +36,55 @@ import {
   SESSION,
 } from './search-attributes.ts';
 
-// Okta calls. A pacer may hold a call up to one rate-limit window (~60 s) before sending it, plus the request itself.
-// 5xx and dropped connections retry with backoff for up to 30 minutes of Okta trouble, then the run fails and says so;
-// 429s retry after Okta's announced reset (nextRetryDelay); 4xx never retry (they are typed nonRetryable).
-const okta = proxyActivities<PushActivities>({
-  startToCloseTimeout: '3 minutes',
-  scheduleToCloseTimeout: '30 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES,
-  },
-});
-
-// Polling a triggered import: each "still TRIGGERED" is a retry whose delay is the poll interval, so a long import
-// costs no history events. Okta expires a session after 24 h without requests, so 25 h bounds the wait.
-const importPolling = proxyActivities<PushActivities>({
-  startToCloseTimeout: '2 minutes',
-  scheduleToCloseTimeout: '25 hours',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES,
-  },
-});
-
-// State store calls: local database work that must eventually succeed; a store outage is waited out for an hour.
-// Laying out a plan of a million records reads them all once, hence the long start-to-close.
-const store = proxyActivities<PushActivities>({
-  startToCloseTimeout: '10 minutes',
-  scheduleToCloseTimeout: '1 hour',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['PlanNotFound', 'PlanNotLaidOut'],
-  },
-});
+/**
+ * The activities, with timeouts and retries chosen per kind of call. Every call heartbeats, so a worker that dies
+ * mid-call is noticed after `heartbeatTimeoutMs` and the call moves to another worker.
+ */
+function activitiesFor(options: Required<PushOptions>) {
+  const heartbeatTimeout = options.heartbeatTimeoutMs;
+  return {
+    // Okta calls. A pacer may hold a call up to one rate-limit window (~60 s) before sending it, plus the request.
+    // 5xx and dropped connections retry with backoff through 30 minutes of Okta trouble, then the run fails and says
+    // so; 429s retry after Okta's announced reset (nextRetryDelay); 4xx never retry (typed nonRetryable).
+    okta: proxyActivities<PushActivities>({
+      startToCloseTimeout: '3 minutes',
+      scheduleToCloseTimeout: '30 minutes',
+      heartbeatTimeout,
+      retry: {
+        initialInterval: '1 second',
+        backoffCoefficient: 2,
+        maximumInterval: '1 minute',
+        nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES,
+      },
+    }),
+    // Polling a triggered import: each "still TRIGGERED" is a retry whose delay is the poll interval, so a long
+    // import costs no history events. Okta expires a session after 24 h without requests: 25 h bounds the wait.
+    importPolling: proxyActivities<PushActivities>({
+      startToCloseTimeout: '2 minutes',
+      scheduleToCloseTimeout: '25 hours',
+      heartbeatTimeout,
+      retry: {
+        initialInterval: '1 second',
+        backoffCoefficient: 2,
+        maximumInterval: '1 minute',
+        nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES,
+      },
+    }),
+    // State store calls: database work that must eventually succeed; a store outage is waited out for an hour.
+    // Laying out a plan of a million records reads them all once, hence the long start-to-close.
+    store: proxyActivities<PushActivities>({
+      startToCloseTimeout: '10 minutes',
+      scheduleToCloseTimeout: '1 hour',
+      heartbeatTimeout,
+      retry: {
+        initialInterval: '1 second',
+        backoffCoefficient: 2,
+        maximumInterval: '1 minute',
+        nonRetryableErrorTypes: ['PlanNotFound', 'PlanNotLaidOut'],
+      },
+    }),
+  };
+}
 
 const DEFAULTS: Required<PushOptions> = {
   pollIntervalMs: 15_000,
@@ -82,6 +92,7 @@ const DEFAULTS: Required<PushOptions> = {
   blockedSessionPollMs: 30_000,
   uploadConcurrency: 4,
   reclaimForeignSessions: false,
+  heartbeatTimeoutMs: 30_000,
 };
 
 /** Past this many history events a run hands over to a fresh one at the next session boundary. */
@@ -106,6 +117,7 @@ function emptyTotals(): PushTotals {
  */
 export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   const options = { ...DEFAULTS, ...input.options };
+  const { okta, importPolling, store } = activitiesFor(options);
   const { workflowId, runId } = workflowInfo();
   const carried: CarriedState = input.carried ?? {
     nextSession: 0,

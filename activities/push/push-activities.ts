@@ -1,4 +1,5 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { keepAlive } from './keep-alive.ts';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { ENDPOINT_OF, layOutRequests, OKTA_LIMITS, serializeBody, type LayoutLimits } from '../okta/bulk-requests.ts';
@@ -57,7 +58,7 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
     }
   }
 
-  return {
+  const activities = {
     /** Lays the plan out into requests and sessions once; later calls (a resumed run) read the same layout. */
     async prepareImport(planId: string): Promise<PushLayoutSummary> {
       const plan = await store.getPlan(planId);
@@ -181,9 +182,13 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
       const items = await store.readItems(input.planId, request.operation, request.firstItem, request.itemCount);
       const body = serializeBody(request.operation, items);
       // 429s of earlier attempts travel in heartbeat details, so the result can say how often this request waited.
-      const earlier = (activityInfo().heartbeatDetails as { rateLimitWaits?: number } | undefined)?.rateLimitWaits ?? 0;
+      const earlier = (activityInfo().heartbeatDetails as UploadHeartbeat | undefined)?.rateLimitWaits ?? 0;
+      const details: UploadHeartbeat = { rateLimitWaits: earlier };
       try {
-        const stats = await okta.upload(input.identitySourceId, input.sessionId, ENDPOINT_OF[request.operation], body);
+        const stats = await keepAlive(
+          () => okta.upload(input.identitySourceId, input.sessionId, ENDPOINT_OF[request.operation], body),
+          () => details,
+        );
         return { records: request.itemCount, rateLimitWaits: earlier, pacedMs: stats.pacedMs };
       } catch (error) {
         if (isOktaFailure(error, OKTA_FAILURE.rateLimited)) heartbeat({ rateLimitWaits: earlier + 1 });
@@ -274,6 +279,7 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
       await store.setPlanStatus(input.planId, input.status);
     },
   };
+  return withKeepAlive(activities);
 
   async function cancelQuietly(identitySourceId: string, sessionId: string): Promise<void> {
     try {
@@ -299,6 +305,22 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
     }
     return undefined;
   }
+}
+
+interface UploadHeartbeat {
+  rateLimitWaits?: number;
+}
+
+/** Activities that carry details in their heartbeats keep themselves alive; the others get plain heartbeats. */
+const KEEPS_ITSELF_ALIVE = new Set(['uploadRequest']);
+
+function withKeepAlive<T extends Record<string, (input: never) => Promise<unknown>>>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      KEEPS_ITSELF_ALIVE.has(name) ? fn : (input: never) => keepAlive(() => fn(input)),
+    ]),
+  ) as T;
 }
 
 export type PushActivities = ReturnType<typeof createPushActivities>;

@@ -8,7 +8,8 @@ import {
   startPushHarness,
   type PushHarness,
 } from '../support/push-harness.ts';
-import { uniqueWorkflowId } from '../support/temporal.ts';
+import { fileURLToPath } from 'node:url';
+import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 
 let harness: PushHarness | undefined;
 afterEach(async () => {
@@ -22,9 +23,10 @@ describe('pushPlan', () => {
     const { store, client, taskQueue, emulator, identitySourceId } = harness;
     const plan = await savePlan(store, { identitySourceId, upserts: people(40), deactivations: [] });
 
+    const workflowId = uniqueWorkflowId('push');
     const result = await client.workflow.execute(pushPlan, {
       taskQueue,
-      workflowId: uniqueWorkflowId('push'),
+      workflowId,
       args: [{ planId: plan.planId, options: FAST_PUSH }],
     });
 
@@ -51,5 +53,10 @@ describe('pushPlan', () => {
     ]);
     expect(await store.countConfirmedUsers(identitySourceId)).toEqual({ active: 40, deactivated: 0 });
     expect((await store.getPlan(plan.planId))?.status).toBe('applied');
+    await maybeSaveHistory(
+      client,
+      workflowId,
+      fileURLToPath(new URL('../histories/push-plan-three-sessions.json', import.meta.url)),
+    );
   });
 });

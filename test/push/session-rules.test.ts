@@ -11,7 +11,8 @@ import {
   startPushHarness,
   type PushHarness,
 } from '../support/push-harness.ts';
-import { uniqueWorkflowId } from '../support/temporal.ts';
+import { fileURLToPath } from 'node:url';
+import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 let harness: PushHarness | undefined;
@@ -30,9 +31,10 @@ describe('pushPlan and Okta session rules', () => {
     const { store, client, taskQueue, emulator, identitySourceId } = harness;
     const plan = await savePlan(store, { identitySourceId, upserts: people(20), deactivations: [] });
 
+    const workflowId = uniqueWorkflowId('push-five-minutes');
     const result = await client.workflow.execute(pushPlan, {
       taskQueue,
-      workflowId: uniqueWorkflowId('push-five-minutes'),
+      workflowId,
       args: [{ planId: plan.planId, options: FAST_PUSH }],
     });
 
@@ -44,6 +46,11 @@ describe('pushPlan and Okta session rules', () => {
     const [first, second] = emulator.sessions({ identitySourceId });
     expect(Date.parse(creates[2]!.time)).toBeGreaterThanOrEqual(Date.parse(first!.triggeredAt!) + 1_500);
     expect(second?.status).toBe('COMPLETED');
+    await maybeSaveHistory(
+      client,
+      workflowId,
+      fileURLToPath(new URL('../histories/push-plan-five-minute-rule.json', import.meta.url)),
+    );
   });
 
   it('cancels a session left open by a crashed earlier run before opening its own', async () => {

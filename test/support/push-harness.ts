@@ -27,6 +27,8 @@ export const FAST_PUSH: PushOptions = {
   pollIntervalMs: 100,
   fiveMinuteRuleMs: 1_500,
   blockedSessionPollMs: 200,
+  heartbeatTimeoutMs: 2_000,
+  uploadConcurrency: 4,
 };
 
 export interface PushHarness {

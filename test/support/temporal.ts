@@ -7,7 +7,8 @@ import type { WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 
 let runtimeInstalled = false;
-function installQuietRuntime(): void {
+/** Worker logs at warn and above only, so test output shows what matters. Once per process. */
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({

@@ -1,0 +1,18 @@
+import { activityInfo, heartbeat } from '@temporalio/activity';
+
+/**
+ * Heartbeats while `work` runs, so that a worker that dies mid-call is noticed after the heartbeat timeout instead of
+ * the whole start-to-close timeout, and the call moves to another worker quickly. `details` is what the next
+ * attempt reads in activityInfo().heartbeatDetails.
+ */
+export async function keepAlive<T>(work: () => Promise<T>, details: () => unknown = () => undefined): Promise<T> {
+  const timeoutMs = activityInfo().heartbeatTimeoutMs;
+  if (!timeoutMs) return work();
+  heartbeat(details());
+  const timer = setInterval(() => heartbeat(details()), Math.max(100, timeoutMs / 3));
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { loadServiceConfig } from '../../config/service-config.ts';
+import { runWorker } from '../../worker/run-worker.ts';
+
+/** `hr-okta-sync worker`: hosts the workflows and activities on the configured task queue. */
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('Run a worker: the workflows and the activities that talk to Okta and the state store')
+    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .option('--workflow-bundle <file>', 'a workflow bundle built ahead, instead of bundling at start-up')
+    .action(async (options: { config: string; workflowBundle?: string }) => {
+      const config = await loadServiceConfig(options.config);
+      await runWorker(config, {
+        ...(options.workflowBundle ? { workflowBundlePath: options.workflowBundle } : {}),
+        onReady: () =>
+          console.error(`Worker polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`),
+      });
+    });
+}
