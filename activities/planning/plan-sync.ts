@@ -344,7 +344,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
     const membershipDeletesSql = `SELECT c.rowid AS k, c.group_id, c.member_id FROM confirmed_memberships c
       JOIN known_members k ON k.external_id = c.member_id
       WHERE NOT EXISTS (SELECT 1 FROM desired_memberships d WHERE d.group_id = c.group_id AND d.member_id = c.member_id)
-      AND EXISTS (SELECT 1 FROM desired_groups g WHERE g.external_id = c.group_id)`;
+      AND c.group_id NOT IN (SELECT external_id FROM (${groupDeletesSql}))`;
     const countOf = (sql: string, params: number[] = []) =>
       Number((scratch.db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`).get(...params) as { n: number }).n);
     counts.groupUpserts = countOf(groupUpsertsSql, [full]);

@@ -63,6 +63,10 @@ export async function applyPlan(store: StateStore, planId: string, okta: OktaMod
           else okta.memberships.delete(key);
           break;
         }
+        case 'GROUP_DELETE':
+          // Deleting a group in Okta removes its memberships.
+          for (const key of okta.memberships) if (key.startsWith(`${item as string}/`)) okta.memberships.delete(key);
+          break;
         default:
           break;
       }
