@@ -21,6 +21,11 @@ export function startFast(options: OktaEmulatorOptions = {}): Promise<OktaEmulat
   });
 }
 
+/** Anything served over HTTP: an in-process emulator or one started by the CLI. */
+export interface Served {
+  url: string;
+}
+
 export interface Reply {
   status: number;
   headers: Headers;
@@ -29,7 +34,7 @@ export interface Reply {
 }
 
 export async function call(
-  emulator: OktaEmulator,
+  emulator: Served,
   method: string,
   path: string,
   body?: unknown,
@@ -50,7 +55,7 @@ export async function call(
 
 export const sessionsPath = (source = SOURCE) => `/api/v1/identity-sources/${source}/sessions`;
 
-export async function createSession(emulator: OktaEmulator, source = SOURCE): Promise<string> {
+export async function createSession(emulator: Served, source = SOURCE): Promise<string> {
   const reply = await call(emulator, 'POST', sessionsPath(source));
   if (reply.status !== 201) throw new Error(`create session answered ${reply.status}: ${reply.text}`);
   return reply.json<{ id: string }>().id;
@@ -69,7 +74,7 @@ export function users(count: number, from = 0, extra: Record<string, string> = {
   }));
 }
 
-export async function admin<T = unknown>(emulator: OktaEmulator, path: string, body?: unknown): Promise<T> {
+export async function admin<T = unknown>(emulator: Served, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${emulator.url}/__emulator${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
@@ -104,7 +109,7 @@ export async function until<T>(probe: () => Promise<T | undefined | false>, time
   }
 }
 
-export function sessionReaches(emulator: OktaEmulator, id: string, status: string): Promise<AdminSession> {
+export function sessionReaches(emulator: Served, id: string, status: string): Promise<AdminSession> {
   return until(async () =>
     (await admin<AdminSession[]>(emulator, '/sessions')).find((s) => s.id === id && s.status === status),
   );
