@@ -118,6 +118,8 @@ export interface DevServerOptions {
   searchAttributes?: Record<string, SearchAttributeType>;
   /** Web UI codec server endpoint. */
   codecEndpoint?: string;
+  /** Server dynamic config, e.g. { 'limit.historyCount.suggestContinueAsNew': 150 }. */
+  dynamicConfig?: Record<string, unknown>;
   log?: (line: string) => void;
 }
 
@@ -154,6 +156,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     `${name}=${SEARCH_ATTRIBUTE_FLAG_TYPE[type] ?? type}`,
   ]);
 
+  const dynamicConfigArgs = Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+    '--dynamic-config-value',
+    `${key}=${JSON.stringify(value)}`,
+  ]);
+
   if (cli.kind === 'download') {
     const { TestWorkflowEnvironment } = await import('@temporalio/testing');
     const env = await TestWorkflowEnvironment.createLocal({
@@ -166,6 +173,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ...(options.dbFile ? { dbFilename: options.dbFile } : {}),
         extraArgs: [
           ...searchAttributeArgs,
+          ...dynamicConfigArgs,
           ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
         ],
       },
@@ -198,6 +206,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
     ...searchAttributeArgs,
+    ...dynamicConfigArgs,
   ];
   // The reaper owns the server process and kills it when our end of its stdin closes, which also happens when
   // this process dies without running any cleanup (SIGKILL, a crashed test runner): no stray server survives.

@@ -17,7 +17,12 @@ declare module 'vitest' {
 // One dev server and one workflow bundle for the whole run, shared by every test file.
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const [server, bundle] = await Promise.all([
-    startDevServer({ searchAttributes: searchAttributeTypes() }),
+    startDevServer({
+      searchAttributes: searchAttributeTypes(),
+      // Long runs hand over to a fresh run (continue-as-new) after a few hundred events instead of thousands, so
+      // the tests exercise that path with small plans.
+      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 200 },
+    }),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
   ]);
   const dir = join(cacheDir(), 'test');
