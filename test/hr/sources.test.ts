@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SyncConfigError, parseSyncConfig } from '../../activities/mapping/config.ts';
 import { readHrSource } from '../../activities/hr/source.ts';
-import type { SourceConfig } from '../../activities/mapping/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hr-okta-sync-sources-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
