@@ -42,7 +42,11 @@ const bodies = Array.from({ length: 50 }, (_, i) => bodyFor(i));
 const child = spawn(
   process.execPath,
   [
-    'client/cli.ts',
+    '--input-type=module',
+    '-e',
+    // Only this subcommand, so the emulator process does not load the rest of the CLI (Temporal and more).
+    "import { Command } from 'commander'; import { registerOktaEmulator } from './client/commands/okta-emulator.ts';" +
+      "const program = new Command(); registerOktaEmulator(program); await program.parseAsync(process.argv.slice(1), { from: 'user' });",
     'okta-emulator',
     '--port',
     '0',

@@ -17,6 +17,7 @@ import {
   users,
   type AdminSession,
   type Served,
+  OKTA_EMULATOR_COMMAND,
 } from './support.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -75,7 +76,7 @@ describe('the okta-emulator command', () => {
     const child = spawn(
       process.execPath,
       [
-        'client/cli.ts',
+        ...OKTA_EMULATOR_COMMAND,
         'okta-emulator',
         '--port',
         '0',

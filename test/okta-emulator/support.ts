@@ -114,3 +114,19 @@ export function sessionReaches(emulator: Served, id: string, status: string): Pr
     (await admin<AdminSession[]>(emulator, '/sessions')).find((s) => s.id === id && s.status === status),
   );
 }
+
+/**
+ * Runs the `okta-emulator` subcommand as its own process: commander with just this command registered, so that the
+ * test measures this command and not how long the rest of the CLI takes to load.
+ */
+export const OKTA_EMULATOR_COMMAND = [
+  '--input-type=module',
+  '-e',
+  [
+    "import { Command } from 'commander';",
+    "import { registerOktaEmulator } from './client/commands/okta-emulator.ts';",
+    'const program = new Command().name("hr-okta-sync");',
+    'registerOktaEmulator(program);',
+    "await program.parseAsync(process.argv.slice(1), { from: 'user' });",
+  ].join('\n'),
+];
