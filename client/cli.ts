@@ -4,6 +4,9 @@ import { Command } from 'commander';
 import { registerStart } from './commands/start.ts';
 import { registerOktaEmulator } from './commands/okta-emulator.ts';
 import { registerWorker } from './commands/worker.ts';
+import { registerConfig } from './commands/config.ts';
+import { registerDoctor } from './commands/doctor.ts';
+import { registerCodecServer } from './commands/codec-server.ts';
 
 const program = new Command()
   .name('hr-okta-sync')
@@ -13,5 +16,8 @@ const program = new Command()
 registerStart(program);
 registerOktaEmulator(program);
 registerWorker(program);
+registerConfig(program);
+registerDoctor(program);
+registerCodecServer(program);
 
 await program.parseAsync();

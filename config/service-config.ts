@@ -1,40 +1,176 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import ms from 'ms';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { environmentOverrides, type Overrides } from './environment.ts';
+import { SecretRef } from './secret-ref.ts';
 
-/**
- * A secret is named, never written: the worker reads it from an environment variable or a file when it starts, so
- * config files can be committed and printed, and no secret travels through Temporal.
- */
-export const SecretRef = z
-  .union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()])
-  .describe('A reference to a secret: { env: VAR } or { file: /path }. Inline secrets are refused.');
-export type SecretRef = z.infer<typeof SecretRef>;
+export { SecretRef, readSecret } from './secret-ref.ts';
+
+const Duration = z
+  .string()
+  .refine((value) => typeof ms(value as ms.StringValue) === 'number', 'expected a duration such as 30s, 2m or 500ms')
+  .describe('A duration: `500ms`, `30s`, `2m`, `1h`');
+
+const HostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9091');
+
+const HttpListener = z
+  .object({
+    host: z.string().default('127.0.0.1').describe('Address to bind; `0.0.0.0` in a container'),
+    port: z.number().int().min(0).max(65535).describe('Port; 0 picks a free one (tests)'),
+  })
+  .strict();
 
 const OktaAuth = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ssws'), token: SecretRef }).strict(),
+  z.object({ type: z.literal('ssws'), token: SecretRef.describe('The Okta API token (SSWS)') }).strict(),
   z
     .object({
       type: z.literal('oauth'),
-      clientId: z.string().min(1),
+      clientId: z.string().min(1).describe('Client id of the OAuth 2.0 service app'),
       privateKey: SecretRef.describe('PKCS#8 PEM or a private JWK (JSON)'),
-      keyId: z.string().optional(),
+      keyId: z.string().optional().describe('`kid` of the key registered with the app'),
       algorithm: z.enum(['RS256', 'ES256']).default('RS256'),
-      dpop: z.boolean().default(false),
+      dpop: z.boolean().default(false).describe('Bind access tokens with DPoP (when the app requires it)'),
     })
     .strict(),
 ]);
 
+const EncryptionKey = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a key id is 1-64 letters, digits, dots, dashes or underscores')
+      .describe('Written into every encrypted payload, so that a payload names the key that decodes it'),
+    key: SecretRef.describe('32 random bytes, base64 (e.g. `openssl rand -base64 32`)'),
+  })
+  .strict();
+
+const Encryption = z
+  .object({
+    required: z
+      .boolean()
+      .optional()
+      .describe(
+        'Refuse to start without a key. Default: true, unless `temporal.address` is a loopback address (a dev server on this machine)',
+      ),
+    keys: z
+      .array(EncryptionKey)
+      .default([])
+      .describe('Payload encryption keys (AES-256-GCM). All decode; the active one encodes. Keep retired keys'),
+    activeKeyId: z.string().optional().describe('The key that encrypts new payloads. Default: the first key'),
+  })
+  .strict();
+
+const TemporalTls = z
+  .object({
+    serverName: z.string().optional().describe('Server name to verify, when it differs from the address'),
+    serverRootCaCert: SecretRef.optional().describe('CA certificate (PEM) of the server, when not a public CA'),
+    clientCert: SecretRef.optional().describe('Client certificate (PEM) for mTLS'),
+    clientKey: SecretRef.optional().describe('Client private key (PEM) for mTLS'),
+  })
+  .strict()
+  .refine((tls) => !tls.clientCert === !tls.clientKey, 'clientCert and clientKey go together');
+
+const TemporalSection = z
+  .object({
+    address: z.string().default('127.0.0.1:7233').describe('Frontend gRPC address, host:port'),
+    namespace: z.string().default('default'),
+    taskQueue: z.string().default('hr-okta-sync').describe('Task queue of the workflows and non-Okta activities'),
+    oktaTaskQueue: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Task queue of the activities that call Okta, rate-limited by the server. Default: `<taskQueue>-okta`'),
+    tls: TemporalTls.optional().describe('TLS to the frontend (Temporal Cloud, or a cluster with TLS)'),
+    apiKey: SecretRef.optional().describe('Temporal Cloud API key'),
+    encryption: Encryption.prefault({}),
+  })
+  .strict()
+  .superRefine(({ encryption, address }, ctx) => {
+    const ids = encryption.keys.map((k) => k.id);
+    const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (duplicate) ctx.addIssue({ code: 'custom', path: ['encryption', 'keys'], message: `key id ${duplicate} twice` });
+    if (encryption.activeKeyId !== undefined && !ids.includes(encryption.activeKeyId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['encryption', 'activeKeyId'],
+        message: `no key with id ${encryption.activeKeyId} in temporal.encryption.keys`,
+      });
+    }
+    if ((encryption.required ?? !isLoopback(address)) && ids.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['encryption', 'keys'],
+        message:
+          `payload encryption is required for Temporal at ${address}: add a key ` +
+          '({ id: k1, key: { env: NAME } }, 32 random bytes base64) or set temporal.encryption.required: false',
+      });
+    }
+  });
+
+const StoreSection = z
+  .object({
+    url: z
+      .string()
+      .default('sqlite:.cache/hr-okta-sync.db')
+      .refine(
+        (url) => !/^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(url),
+        'inline secrets are refused: remove the password from the URL and set store.password: { env: NAME }',
+      )
+      .describe('`postgres://user@host:5432/db` or `sqlite:<file>`; the password goes in `store.password`'),
+    password: SecretRef.optional().describe('PostgreSQL password'),
+  })
+  .strict();
+
+const WorkerSection = z
+  .object({
+    shutdownGraceTime: Duration.default('30s').describe(
+      'On SIGTERM, time given to activities in flight before they are cancelled',
+    ),
+    oktaActivitiesPerSecond: z
+      .number()
+      .positive()
+      .default(4)
+      .describe(
+        'Okta activities started per second across ALL workers (enforced by the Temporal server); set every worker alike',
+      ),
+    maxConcurrentOktaActivities: z.number().int().positive().default(8).describe('Okta activities at once per worker'),
+    http: HttpListener.extend({ port: HttpListener.shape.port.default(9090) })
+      .prefault({})
+      .describe('/healthz, /readyz and /metrics (our metrics)'),
+    runtimeMetrics: z
+      .union([HostPort, z.literal(false)])
+      .default('127.0.0.1:9091')
+      .describe('Where the Temporal runtime serves its Prometheus metrics, or false; `0.0.0.0:9091` in a container'),
+  })
+  .strict();
+
+const CodecServerSection = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8888),
+    corsOrigins: z
+      .array(z.string())
+      .default(['http://localhost:8233'])
+      .describe('Origins of the Temporal Web UI allowed to call the codec server'),
+    auth: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('bearer'), token: SecretRef.describe('The expected bearer token') }).strict(),
+        z
+          .object({ type: z.literal('none') })
+          .strict()
+          .describe('Only behind a proxy that authenticates'),
+      ])
+      .describe('How callers prove they may see decoded payloads'),
+  })
+  .strict();
+
 export const ServiceConfigSchema = z
   .object({
-    temporal: z
-      .object({
-        address: z.string().default('127.0.0.1:7233'),
-        namespace: z.string().default('default'),
-        taskQueue: z.string().default('hr-okta-sync'),
-      })
-      .strict()
-      .prefault({}),
+    temporal: TemporalSection.prefault({}),
     okta: z
       .object({
         orgUrl: z.url().describe('e.g. https://example.okta.com'),
@@ -49,42 +185,137 @@ export const ServiceConfigSchema = z
         requestTimeoutMs: z.number().int().positive().default(60_000),
       })
       .strict(),
-    store: z
-      .object({ url: z.string().default('sqlite:.cache/hr-okta-sync.db') })
+    store: StoreSection.prefault({}),
+    worker: WorkerSection.prefault({}),
+    log: z
+      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
       .strict()
       .prefault({}),
+    codecServer: CodecServerSection.optional().describe('The codec server the Web UI uses to show decoded payloads'),
+    sync: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Path of the sync config (HR source, mapping, guardrails), relative to this file'),
   })
-  .strict();
+  .strict()
+  .transform((config) => ({
+    ...config,
+    temporal: {
+      ...config.temporal,
+      oktaTaskQueue: config.temporal.oktaTaskQueue ?? `${config.temporal.taskQueue}-okta`,
+      encryption: {
+        ...config.temporal.encryption,
+        required: config.temporal.encryption.required ?? !isLoopback(config.temporal.address),
+        activeKeyId: config.temporal.encryption.activeKeyId ?? config.temporal.encryption.keys[0]?.id,
+      },
+    },
+  }));
 
-export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
+export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
 
-/** Reads and validates a YAML config file; the error names every offending key. */
-export async function loadServiceConfig(path: string): Promise<ServiceConfig> {
-  const raw = parseYaml(await readFile(path, 'utf8')) as unknown;
-  return parseServiceConfig(raw, path);
+/** An invalid configuration: one line per problem, each naming where (file and line, or variable) and what. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(source: string, problems: string[], options?: ErrorOptions) {
+    super(`Invalid configuration in ${source}:\n${problems.map((p) => `  ${p}`).join('\n')}`, options);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
 }
 
-export function parseServiceConfig(raw: unknown, source = 'config'): ServiceConfig {
-  const result = ServiceConfigSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new Error(`Invalid configuration in ${source}:\n${problems.join('\n')}`);
-  }
-  return result.data;
+export interface LoadOptions {
+  /** Environment to read overrides from (`HR_OKTA_SYNC__SECTION__KEY`); process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
-/** Reads a referenced secret. The error names the reference, never a value. */
-export async function readSecret(ref: SecretRef): Promise<string> {
-  if ('env' in ref) {
-    const value = process.env[ref.env];
-    if (!value) throw new Error(`Secret environment variable ${ref.env} is not set`);
-    return value;
-  }
+/**
+ * Reads a YAML config file, applies environment overrides and validates; the error names every offending key with
+ * its line or variable. Relative paths in the file (`sync`) are resolved against the file's folder.
+ */
+export async function loadServiceConfig(path: string, options: LoadOptions = {}): Promise<ServiceConfig> {
+  let text: string;
   try {
-    return (await readFile(ref.file, 'utf8')).trim();
+    text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(`Secret file ${ref.file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+    throw new ConfigError(path, [`cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`], {
       cause: error,
     });
   }
+  const document = parseDocument(text, { prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      path,
+      document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: YAML error: ${e.message}`),
+    );
+  }
+  const raw = (document.toJS() as unknown) ?? {};
+  const locate = (keyPath: (string | number)[]) => {
+    const node = keyPath.length > 0 ? document.getIn(keyPath, true) : undefined;
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    return range ? `line ${lineOf(text, range[0])}` : undefined;
+  };
+  const config = parseWithOverrides(raw, path, environmentOverrides(options.env ?? process.env), locate);
+  if (config.sync !== undefined && !isAbsolute(config.sync)) config.sync = resolve(dirname(path), config.sync);
+  return config;
+}
+
+/** Validates a config object (already parsed), without environment overrides. */
+export function parseServiceConfig(raw: unknown, source = 'config'): ServiceConfig {
+  return parseWithOverrides(raw, source, { values: [] }, () => undefined);
+}
+
+function parseWithOverrides(
+  raw: unknown,
+  source: string,
+  overrides: Overrides,
+  locate: (path: (string | number)[]) => string | undefined,
+): ServiceConfig {
+  const problems = [...(overrides.problems ?? [])];
+  const merged = overrides.values.reduce((target, o) => setIn(target, o.path, o.value), structuredClone(raw));
+  const result = ServiceConfigSchema.safeParse(merged);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+      const where = (keyPath: (string | number)[]) => {
+        const fromEnv = overrides.values.find(
+          (o) => keyPath.length > 0 && (isPrefix(o.path, keyPath) || isPrefix(keyPath, o.path)),
+        );
+        const location = fromEnv ? `from ${fromEnv.variable}` : locate(keyPath);
+        return `${keyPath.join('.') || '(root)'}${location ? ` (${location})` : ''}`;
+      };
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) problems.push(`${where([...path, key])}: not a setting (misspelt?)`);
+      } else problems.push(`${where(path)}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
+  return result.data;
+}
+
+function setIn(target: unknown, path: string[], value: unknown): unknown {
+  const root = (typeof target === 'object' && target !== null ? target : {}) as Record<string, unknown>;
+  let node = root;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node = node[key] = (typeof next === 'object' && next !== null ? next : {}) as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
+  return root;
+}
+
+function isPrefix(prefix: (string | number)[], path: (string | number)[]): boolean {
+  return prefix.length <= path.length && prefix.every((key, i) => path[i] === key);
+}
+
+/** A dev server on this machine: the one case where payloads may stay unencrypted by default. */
+export function isLoopback(address: string): boolean {
+  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
 }

@@ -1,9 +1,10 @@
 import { IdentitySourceClient } from '../activities/okta/identity-source-client.ts';
 import type { OktaCredentials } from '../activities/okta/credentials.ts';
 import { RateLimitPacer } from '../activities/okta/rate-limit-pacer.ts';
-import { readSecret, type ServiceConfig } from '../config/service-config.ts';
+import { readSecret } from '../config/secret-ref.ts';
+import type { ServiceConfig } from '../config/service-config.ts';
 
-/** The worker's one Okta client: secrets are read here, in the worker process, and go nowhere else. */
+/** The Okta client of a process: secrets are read here, in the process that calls Okta, and go nowhere else. */
 export async function createOktaClient(okta: ServiceConfig['okta']): Promise<IdentitySourceClient> {
   return new IdentitySourceClient({
     orgUrl: okta.orgUrl,
@@ -16,10 +17,19 @@ export async function createOktaClient(okta: ServiceConfig['okta']): Promise<Ide
 async function readCredentials(auth: ServiceConfig['okta']['auth']): Promise<OktaCredentials> {
   if (auth.type === 'ssws') return { kind: 'ssws', token: await readSecret(auth.token) };
   const key = await readSecret(auth.privateKey);
+  let privateKey: string | Record<string, string> = key;
+  if (key.startsWith('{')) {
+    try {
+      privateKey = JSON.parse(key) as Record<string, string>;
+    } catch {
+      // The parser's message could quote the key: say only where it came from.
+      throw new Error('okta.auth.privateKey is neither a PEM key nor a valid JWK (JSON)');
+    }
+  }
   return {
     kind: 'oauth',
     clientId: auth.clientId,
-    privateKey: key.startsWith('{') ? (JSON.parse(key) as Record<string, string>) : key,
+    privateKey,
     algorithm: auth.algorithm,
     dpop: auth.dpop,
     ...(auth.keyId ? { keyId: auth.keyId } : {}),

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { codecFromConfig } from '../../codec/codec-from-config.ts';
+import { startCodecServer } from '../../codec/codec-server.ts';
+import { readSecret } from '../../config/secret-ref.ts';
+import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
+import { createLogger } from '../../observability/logger.ts';
+
+/** `hr-okta-sync codec-server`: lets the Temporal Web UI show encrypted payloads decoded. */
+export function registerCodecServer(program: Command): void {
+  program
+    .command('codec-server')
+    .description('Serve POST /encode and /decode for the Temporal Web UI and CLI, with CORS and a bearer-token check')
+    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .action(async (options: { config: string }) => {
+      let config;
+      try {
+        config = await loadServiceConfig(options.config);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        console.error(error.message);
+        process.exitCode = 1;
+        return;
+      }
+      const logger = createLogger({ level: config.log.level, base: { service: 'codec-server' } });
+      const settings = config.codecServer;
+      const codec = await codecFromConfig(config.temporal);
+      if (!settings || !codec) {
+        logger.error(
+          !settings
+            ? 'No codecServer section in the config: add codecServer.auth (and host, port, corsOrigins)'
+            : 'No encryption keys in temporal.encryption.keys: there is nothing to decode',
+        );
+        process.exitCode = 1;
+        return;
+      }
+      const server = await startCodecServer({
+        host: settings.host,
+        port: settings.port,
+        codec,
+        corsOrigins: settings.corsOrigins,
+        bearerToken: settings.auth.type === 'bearer' ? await readSecret(settings.auth.token) : undefined,
+        namespaces: [config.temporal.namespace],
+        logger,
+      });
+      logger.info(
+        { url: server.url, corsOrigins: settings.corsOrigins, auth: settings.auth.type },
+        'Codec server ready',
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+      logger.info('Codec server stopped');
+    });
+}
