@@ -44,7 +44,7 @@ describe('persistence', () => {
     await call(first, 'POST', `${sessionsPath()}/${done}/start-import`);
     await sessionReaches(first, done, 'COMPLETED');
 
-    await admin(first, '/settings', { durations: { importProcessingMs: 300 } });
+    await admin(first, '/settings', { durations: { importProcessingMs: 2000 } });
     const inFlight = await createSession(first);
     await upsert(first, inFlight, 2);
     await call(first, 'POST', `${sessionsPath()}/${inFlight}/start-import`);
