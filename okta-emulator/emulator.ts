@@ -84,7 +84,13 @@ export class OktaEmulator {
     for (const source of this.initialSources) this.org.defineSource(source);
     if (this.org.sources.size === 0) this.initialSources.push(this.org.defineSource({ id: oktaId('0oa') }));
 
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        // A bug or an aborted request must not take the emulator down: answer 500 if the client still listens.
+        console.error('okta-emulator: unexpected error', error);
+        send(res, 500, serverError(500).body(), {});
+      });
+    });
   }
 
   /** Ids of the identity sources, configured first. */
@@ -198,7 +204,7 @@ export class OktaEmulator {
 
   defineIdentitySource(config: Partial<IdentitySourceConfig>): { id: string; customAttributes: string[] } {
     const source = this.org.defineSource({ id: config.id ?? oktaId('0oa'), customAttributes: config.customAttributes });
-    void this.persist();
+    this.persistInBackground();
     return { id: source.id, customAttributes: source.customAttributes };
   }
 
@@ -232,7 +238,7 @@ export class OktaEmulator {
   /** Decides the outcome of one session's processing ahead of time. */
   forceSessionOutcome(sessionId: string, status: 'COMPLETED' | 'ERROR'): boolean {
     const found = this.org.forceOutcome(sessionId, status) !== undefined;
-    void this.persist();
+    this.persistInBackground();
     return found;
   }
 
@@ -245,7 +251,7 @@ export class OktaEmulator {
     this.tokenLimiter.reset();
     this.faults.set(this.options.faults ?? {});
     this.schedule();
-    void this.persist();
+    this.persistInBackground();
   }
 
   /** Polls until `predicate` holds on the emulator's state (for in-process tests), or throws after `timeoutMs`. */
@@ -446,7 +452,7 @@ export class OktaEmulator {
   /** Advances the org (expiry, processing) and persists what changed. */
   private tick(): void {
     this.org.advance(Date.now());
-    void this.persistIfChanged();
+    if (this.org.version !== this.savedVersion) this.persistInBackground();
   }
 
   /** Wakes up when the next session expires or finishes processing, so the state file and log stay current. */
@@ -462,6 +468,11 @@ export class OktaEmulator {
       Math.min(Math.max(0, next - Date.now()) + 1, 2 ** 31 - 1),
     );
     this.timer.unref();
+  }
+
+  /** For changes no request waits on (timers, admin calls): a failed write is reported, not thrown. */
+  private persistInBackground(): void {
+    this.persist().catch((error: unknown) => console.error('okta-emulator: could not write the state file', error));
   }
 
   private persistIfChanged(): Promise<void> {
@@ -483,7 +494,7 @@ export async function startOktaEmulator(options: OktaEmulatorOptions = {}): Prom
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
-  if (res.destroyed) return;
+  if (res.destroyed || res.headersSent) return;
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
     ...headers,
