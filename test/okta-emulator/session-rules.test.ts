@@ -364,4 +364,44 @@ describe('the directory behind the API', () => {
     await importUsers(users(1));
     expect(await admin(emulator, '/users?status=ACTIVE')).toHaveLength(1);
   });
+
+  it('reports failing group and membership records and applies the rest', async () => {
+    await importUsers(users(2));
+    const id = await createSession(emulator);
+    const post = (endpoint: string, body: unknown) =>
+      call(emulator, 'POST', `${sessionsPath()}/${id}/${endpoint}`, body);
+    expect(
+      (
+        await post('bulk-groups-upsert', {
+          profiles: [
+            { externalId: 'g-ok', profile: { displayName: 'Finance' } },
+            { externalId: 'g-nameless', profile: { description: 'no name' } },
+            { externalId: 'g-long', profile: { displayName: 'x'.repeat(256) } },
+          ],
+        })
+      ).status,
+    ).toBe(202);
+    const memberships = [
+      { groupExternalId: 'g-ok', memberExternalIds: ['emp-0', 'emp-9'] },
+      { groupExternalId: 'g-missing', memberExternalIds: ['emp-1'] },
+    ];
+    expect((await post('bulk-group-memberships-upsert', { memberships })).status).toBe(202);
+    const tooMany = await post('bulk-group-memberships-upsert', {
+      memberships: [{ groupExternalId: 'g-ok', memberExternalIds: Array.from({ length: 201 }, (_, i) => `emp-${i}`) }],
+    });
+    expectOktaError(tooMany, 400, 'E0000001', 'memberships[0].memberExternalIds');
+    await trigger(id);
+    const done = await sessionReaches(emulator, id, 'COMPLETED');
+    const failures = (done.result?.failures ?? []).map((f) => `${f.externalId}: ${f.errors.join('; ')}`).sort();
+    expect(failures).toEqual([
+      'g-long: displayName: must be at most 255 characters',
+      'g-missing: group g-missing does not exist in this identity source',
+      'g-nameless: displayName: is required',
+      'g-ok: user emp-9 does not exist in this identity source',
+    ]);
+    expect((await admin<{ externalId: string }[]>(emulator, '/groups')).map((g) => g.externalId)).toEqual(['g-ok']);
+    expect(await admin(emulator, '/memberships')).toEqual([
+      { identitySourceId: SOURCE, groupExternalId: 'g-ok', memberExternalIds: ['emp-0'] },
+    ]);
+  });
 });
