@@ -10,7 +10,7 @@ import { openStateStore } from '../../activities/store/open.ts';
 import type { NewPlan, PlannedUpsert, StateStore } from '../../activities/store/state-store.ts';
 import type { OktaEmulator } from '../../okta-emulator/index.ts';
 import type { Durations } from '../../okta-emulator/index.ts';
-import { createActivities } from '../../worker/activities.ts';
+import { createPushActivities } from '../../activities/push/push-activities.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
 import type { PushOptions, PushResult } from '../../workflows/push-messages.ts';
 import { historyEvents, runInProcessWorker } from './temporal-stack.ts';
@@ -96,7 +96,7 @@ export async function startOurSide(
   const taskQueue = `bench-${randomUUID()}`;
   const stopWorker = await runInProcessWorker(server, bundlePath, {
     taskQueue,
-    activities: createActivities({ store, okta, temporal: client }),
+    activities: createPushActivities({ store, okta, temporal: client }),
     // Enough slots for the uploads in flight plus the import polling.
     maxConcurrentActivityTaskExecutions: 100,
   });

@@ -1,0 +1,93 @@
+/**
+ * Chaos: pushes plans with the real worker process while workers are SIGKILLed, the Temporal dev server and the Okta
+ * emulator restart, and Okta answers with 5xx, 429 bursts, dropped connections and latency spikes; after each trial
+ * every invariant is checked. Exits non-zero when any check fails.
+ *
+ *   node chaos/run.ts [--kill-trials 3] [--kills 2] [--fault-trials 2] [--restart-trials 1] [--records 20000]
+ *                     [--scenario worker-kill,temporal-restart,okta-faults,emulator-restart]
+ */
+import { parseArgs } from 'node:util';
+import { printTable, saveResult, seconds } from '../bench/support/report.ts';
+import { emulatorRestart } from './scenarios/emulator-restart.ts';
+import { oktaFaults } from './scenarios/okta-faults.ts';
+import { temporalRestart } from './scenarios/temporal-restart.ts';
+import { workerKill } from './scenarios/worker-kill.ts';
+import { ChaosStack } from './stack.ts';
+import type { TrialOutcome } from './trial.ts';
+
+const { values } = parseArgs({
+  options: {
+    'kill-trials': { type: 'string', default: '3' },
+    kills: { type: 'string', default: '2' },
+    'fault-trials': { type: 'string', default: '2' },
+    'restart-trials': { type: 'string', default: '1' },
+    records: { type: 'string', default: '20000' },
+    scenario: { type: 'string', default: 'worker-kill,temporal-restart,okta-faults,emulator-restart' },
+  },
+});
+const records = Number(values.records);
+const scenarios = new Set(values.scenario.split(','));
+const restartTrials = Number(values['restart-trials']);
+
+const stack = new ChaosStack();
+const outcomes: TrialOutcome[] = [];
+const started = performance.now();
+const record = (outcome: TrialOutcome) => {
+  outcomes.push(outcome);
+  const failed = outcome.checks.filter((c) => !c.ok);
+  console.error(
+    `${outcome.scenario} #${outcome.trial}: ${outcome.ok ? 'ok' : 'FAILED'} in ${seconds(outcome.wallMs)} s — ${outcome.injected}` +
+      failed.map((c) => `\n  ✗ ${c.name}: ${c.detail}`).join(''),
+  );
+};
+try {
+  await stack.start({
+    durations: {
+      fiveMinuteRuleMs: 2_000,
+      importProcessingMs: 500,
+      importProcessingPerRecordMs: 0.05,
+      rateLimitWindowMs: 2_000,
+    },
+    rateLimit: { perWindow: 600, concurrency: 75 },
+  });
+  let trial = 0;
+  if (scenarios.has('worker-kill')) {
+    for (let i = 0; i < Number(values['kill-trials']); i++)
+      record(await workerKill(stack, ++trial, records, Number(values.kills)));
+  }
+  if (scenarios.has('temporal-restart')) {
+    for (let i = 0; i < restartTrials; i++) record(await temporalRestart(stack, ++trial, records));
+  }
+  if (scenarios.has('okta-faults')) {
+    for (let i = 0; i < Number(values['fault-trials']); i++) record(await oktaFaults(stack, ++trial, records));
+  }
+  if (scenarios.has('emulator-restart')) {
+    // Smaller: a persistent emulator writes its whole state file after every change.
+    for (let i = 0; i < restartTrials; i++) record(await emulatorRestart(stack, ++trial, Math.min(records, 12_000)));
+  }
+} finally {
+  await stack.stop();
+}
+
+printTable(
+  'Chaos trials',
+  outcomes.map((o) => ({
+    scenario: o.scenario,
+    trial: o.trial,
+    records: o.records,
+    s: seconds(o.wallMs),
+    'checks passed': `${o.checks.filter((c) => c.ok).length}/${o.checks.length}`,
+    're-sent uploads': o.legitimateDuplicates,
+    injected: o.injected,
+  })),
+);
+printTable(
+  'Invariants',
+  outcomes.flatMap((o) =>
+    o.checks.map((c) => ({ trial: o.trial, check: c.name, ok: c.ok ? 'yes' : 'NO', detail: c.detail })),
+  ),
+);
+console.log(
+  `\n${outcomes.length} trials in ${seconds(performance.now() - started)} s; JSON: ${await saveResult('chaos', { records, outcomes })}`,
+);
+if (outcomes.some((o) => !o.ok)) process.exitCode = 1;

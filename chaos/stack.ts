@@ -1,0 +1,121 @@
+// The pieces a chaos trial breaks: a Temporal dev server on a persistent db file, the real worker command in a
+// child process, the Okta emulator, and the SQLite state store the worker and this process share.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { stringify } from 'yaml';
+import { openStateStore } from '../activities/store/open.ts';
+import type { StateStore } from '../activities/store/state-store.ts';
+import { freePort } from '../local-stack/temporal-dev-server.ts';
+import type { DevServer } from '../local-stack/temporal-dev-server.ts';
+import { startOktaEmulator, type OktaEmulator, type OktaEmulatorOptions } from '../okta-emulator/index.ts';
+import { connectClient, startTemporal, writeWorkflowBundle } from '../bench/support/temporal-stack.ts';
+
+const CLI = fileURLToPath(new URL('../client/cli.ts', import.meta.url));
+export const TOKEN = 'chaos-okta-token';
+
+export class ChaosStack {
+  dir = '';
+  temporalPort = 0;
+  server: DevServer | undefined;
+  client!: Client;
+  bundlePath = '';
+  store!: StateStore;
+  storeUrl = '';
+  emulator!: OktaEmulator;
+  emulatorOptions: OktaEmulatorOptions = {};
+  taskQueue = 'chaos';
+  private workers = new Set<ChildProcess>();
+
+  async start(emulatorOptions: OktaEmulatorOptions): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-chaos-'));
+    this.temporalPort = await freePort();
+    [this.server, this.bundlePath] = await Promise.all([this.startTemporal(), writeWorkflowBundle()]);
+    this.client = await connectClient(this.server);
+    this.storeUrl = `sqlite:${join(this.dir, 'state.db')}`;
+    this.store = await openStateStore(this.storeUrl);
+    await this.startEmulator(emulatorOptions);
+  }
+
+  startTemporal(): Promise<DevServer> {
+    return startTemporal({ port: this.temporalPort, dbFile: join(this.dir, 'temporal.db') });
+  }
+
+  /** Stops the dev server and starts it again on the same port and db file. Returns how long it was down (ms). */
+  async restartTemporal(downMs: number): Promise<number> {
+    const stopped = performance.now();
+    await this.server?.stop();
+    await new Promise((r) => setTimeout(r, downMs));
+    this.server = await this.startTemporal();
+    return performance.now() - stopped;
+  }
+
+  async startEmulator(options: OktaEmulatorOptions): Promise<void> {
+    this.emulatorOptions = { apiTokens: [{ token: TOKEN }], requestLogLimit: 200_000, ...options };
+    this.emulator = await startOktaEmulator(this.emulatorOptions);
+    // Later restarts keep the port, as a real Okta keeps its URL.
+    this.emulatorOptions.port = Number(new URL(this.emulator.url).port);
+  }
+
+  /** Stops the emulator (it saves its state file) and starts it again on the same port and state file. */
+  async restartEmulator(downMs: number): Promise<number> {
+    const stopped = performance.now();
+    await this.emulator.stop();
+    await new Promise((r) => setTimeout(r, downMs));
+    this.emulator = await startOktaEmulator(this.emulatorOptions);
+    return performance.now() - stopped;
+  }
+
+  /** The real `hr-okta-sync worker` command in a process of its own; resolves once it polls. */
+  async startWorker(): Promise<ChildProcess> {
+    const config = join(this.dir, 'worker.yaml');
+    await writeFile(
+      config,
+      stringify({
+        temporal: { address: `127.0.0.1:${this.temporalPort}`, namespace: 'default', taskQueue: this.taskQueue },
+        okta: {
+          orgUrl: this.emulator.url,
+          identitySourceId: this.emulator.identitySourceIds[0],
+          auth: { type: 'ssws', token: { env: 'CHAOS_OKTA_TOKEN' } },
+          rateLimitShare: 1,
+          requestTimeoutMs: 5_000,
+        },
+        store: { url: this.storeUrl },
+      }),
+    );
+    const child = spawn(process.execPath, [CLI, 'worker', '--config', config, '--workflow-bundle', this.bundlePath], {
+      env: { ...process.env, CHAOS_OKTA_TOKEN: TOKEN },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.workers.add(child);
+    child.once('exit', () => this.workers.delete(child));
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        output = (output + chunk).slice(-4_000);
+        if (output.includes('Worker polling')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
+    });
+    return child;
+  }
+
+  async killWorker(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    for (const worker of [...this.workers]) await this.killWorker(worker);
+    await this.client?.connection.close();
+    await this.server?.stop();
+    await this.emulator?.stop();
+    await this.store?.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
