@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { pino, type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 
 /**
  * Keys whose values never reach a log line, at any of the first levels of nesting: credentials, and people's
@@ -26,7 +26,7 @@ function redactPaths(): string[] {
 }
 
 export interface LoggerOptions {
-  level?: Level;
+  level?: LevelWithSilent;
   /** Where JSON lines go; standard error by default (standard output stays for command results). */
   destination?: DestinationStream;
   /** Fields on every line, e.g. `{ service: 'worker' }`. */

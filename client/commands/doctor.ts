@@ -78,7 +78,7 @@ export async function* runDoctor(
       const okta = await createOktaClient(config.okta);
       const sessions = await okta.listSessions(config.okta.identitySourceId);
       const open = sessions.filter((s) => s.status === 'CREATED' || s.status === 'IN_PROGRESS').length;
-      return `${config.okta.orgUrl} answers; identity source ${config.okta.identitySourceId} has ${sessions.length} session(s), ${open} open`;
+      return `${config.okta.orgUrl} answers; identity source ${config.okta.identitySourceId} has ${open} open import session(s)`;
     },
     'check okta.orgUrl, okta.identitySourceId and the credentials (the message above says which)',
   );

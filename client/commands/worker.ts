@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { loadServiceConfig } from '../../config/service-config.ts';
+import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
 import { runWorker } from '../../worker/run-worker.ts';
 
-/** `hr-okta-sync worker`: hosts the workflows and activities on the configured task queue. */
+/** `hr-okta-sync worker`: hosts the workflows and activities on the configured task queues. */
 export function registerWorker(program: Command): void {
   program
     .command('worker')
@@ -10,11 +10,16 @@ export function registerWorker(program: Command): void {
     .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
     .option('--workflow-bundle <file>', 'a workflow bundle built ahead, instead of bundling at start-up')
     .action(async (options: { config: string; workflowBundle?: string }) => {
-      const config = await loadServiceConfig(options.config);
-      await runWorker(config, {
-        ...(options.workflowBundle ? { workflowBundlePath: options.workflowBundle } : {}),
-        onReady: () =>
-          console.error(`Worker polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`),
-      });
+      let config;
+      try {
+        config = await loadServiceConfig(options.config);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        console.error(error.message);
+        process.exitCode = 1;
+        return;
+      }
+      // runWorker logs "Worker polling task queues …" (JSON) once it polls.
+      await runWorker(config, options.workflowBundle ? { workflowBundlePath: options.workflowBundle } : {});
     });
 }
