@@ -145,6 +145,16 @@ export async function runTrial(
     confirmed.active === records && confirmed.deactivated === 0,
     `${confirmed.active} active, ${confirmed.deactivated} deactivated confirmed`,
   );
+  // Whatever became of the run, the record of what Okta has must match Okta: the next run starts from it.
+  const recorded = new Map<string, string>();
+  for await (const user of stack.store.streamConfirmedUsers(identitySourceId))
+    recorded.set(user.externalId, user.status);
+  const mismatched = users.filter((u) => recorded.get(u.externalId) !== u.status).length;
+  check(
+    'store record = Okta directory',
+    mismatched === 0 && recorded.size === users.length,
+    `${recorded.size} recorded, ${users.length} in Okta, ${mismatched} differ`,
+  );
   checks.push(...extraChecks(context));
 
   return {

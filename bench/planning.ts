@@ -1,0 +1,181 @@
+/**
+ * Benchmark 1: planning. Generates an HR export of N rows with the sample export's columns, plans it once and
+ * confirms that plan as if Okta completed it (the snapshot), then plans day two (1 % changed, 0.5 % gone) against
+ * that snapshot: rows per second and the process's peak RSS while planning.
+ *
+ *   node bench/planning.ts [--rows 100000,1000000]
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { parseSyncConfig } from '../activities/mapping/config.ts';
+import { planSync } from '../activities/planning/plan-sync.ts';
+import { openStateStore } from '../activities/store/open.ts';
+import type { PushRequest, StateStore } from '../activities/store/state-store.ts';
+import { printTable, saveResult, seconds } from './support/report.ts';
+import { spread } from './support/hr-people.ts';
+
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000,1000000' } } });
+
+const DEPARTMENTS = ['Engineering', 'Sales', 'Marketing', 'People', 'Finance', 'Customer Success', 'IT'];
+const TITLES = ['Engineer', 'Senior Engineer', 'Manager', 'Account Executive', 'Analyst', 'Specialist'];
+const CITIES = ['San Francisco', 'London', 'Berlin', 'Toronto', 'Singapore', 'Sydney'];
+const FIRST = ['Amara', 'José', 'Mei', 'Lars', 'Priya', 'Tomasz', 'Aisha', 'Kenji', 'Sofia', 'Omar'];
+const LAST = ['Okafor', 'Núñez', 'Chen', 'Nilsson', 'Sharma', 'Kowalski', 'Haddad', 'Tanaka', 'Rossi', 'Farouk'];
+
+/** The sample export's columns; the mapping is the sample config's, without department groups. */
+function configFor(csv: string, reportsDir: string) {
+  return parseSyncConfig(
+    `
+source: { type: csv, location: ${JSON.stringify(csv)} }
+mapping:
+  externalId: employee_id
+  attributes:
+    userName: { field: work_email, transforms: [trim, lower] }
+    email: { field: work_email, transforms: [trim, lower] }
+    firstName: { firstOf: [preferred_name, first_name], transforms: [trim] }
+    lastName: { field: last_name, transforms: [trim] }
+    mobilePhone: { field: mobile, transforms: [trim] }
+    department: { field: department, transforms: [trim] }
+    title: { field: job_title, transforms: [trim] }
+    employeeNumber: employee_id
+    hireDate: { field: hire_date, transforms: [{ date: { from: yyyy-MM-dd, to: yyyy-MM-dd } }] }
+    displayName: { join: [{ firstOf: [preferred_name, first_name] }, last_name], separator: ' ' }
+    city: location
+  customAttributes: [department, title, employeeNumber, hireDate, displayName, city, managerEmail]
+  exclude: { field: employment_type, equals: Contractor }
+  lifecycle:
+    status: { field: status, active: [Active, Leave], terminated: [Terminated] }
+    startDate: { field: hire_date, format: yyyy-MM-dd }
+    terminationDate: { field: termination_date, format: yyyy-MM-dd }
+    timeZone: UTC
+  manager: { field: manager_id, attribute: managerEmail, value: email }
+guardrails: { maxDeactivations: 100000000, maxDeactivationPercent: 100, maxShrinkPercent: 100 }
+reports: { dir: ${JSON.stringify(reportsDir)}, samples: 5 }
+`,
+    'bench planning config',
+  );
+}
+
+async function writeExport(file: string, rows: number, changed: Set<number>, gone: Set<number>): Promise<void> {
+  const out = createWriteStream(file);
+  const write = async (line: string) => {
+    if (!out.write(line)) await once(out, 'drain');
+  };
+  await write(
+    'employee_id,first_name,last_name,preferred_name,work_email,mobile,department,job_title,manager_id,status,hire_date,termination_date,employment_type,location\n',
+  );
+  for (let n = 0; n < rows; n++) {
+    if (gone.has(n)) continue;
+    const first = FIRST[n % FIRST.length]!;
+    const last = LAST[Math.floor(n / FIRST.length) % LAST.length]!;
+    const title = `${TITLES[(n >> 3) % TITLES.length]}${changed.has(n) ? ' II' : ''}`;
+    const manager = n === 0 ? '' : `E${100_000 + Math.floor(n / 8)}`;
+    const day = String(1 + (n % 28)).padStart(2, '0');
+    await write(
+      `E${100_000 + n},${first},${last},,${first.toLowerCase()}.${last.toLowerCase()}.${n}@example.com,+1 415 555 ${String(n % 10_000).padStart(4, '0')},` +
+        `${DEPARTMENTS[n % DEPARTMENTS.length]},${title},${manager},Active,2020-03-${day},,Employee,${CITIES[(n >> 2) % CITIES.length]}\n`,
+    );
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** Marks every request of a plan confirmed, as the push does once Okta reports its sessions COMPLETED. */
+async function confirmAll(store: StateStore, planId: string): Promise<void> {
+  const plan = (await store.getPlan(planId))!;
+  const requests: PushRequest[] = [];
+  for (let first = 0; first < plan.counts.upserts; first += 200) {
+    const index = requests.length;
+    requests.push({
+      index,
+      sessionIndex: Math.floor(index / 50),
+      operation: 'USER_UPSERT',
+      firstItem: first,
+      itemCount: Math.min(200, plan.counts.upserts - first),
+      bytes: 0,
+    });
+  }
+  await store.savePushLayout(planId, requests);
+  await store.confirmRequests(planId, 0, requests.length, new Date().toISOString());
+}
+
+/** Runs `work` while sampling the process's RSS; returns its duration and the peak RSS seen. */
+async function measured<T>(work: () => Promise<T>) {
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const started = performance.now();
+  try {
+    const value = await work();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { value, ms: performance.now() - started, rssBeforeMiB: before / 2 ** 20, peakRssMiB: peak / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const results = [];
+for (const rows of values.rows.split(',').map(Number)) {
+  const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-planning-'));
+  const store = await openStateStore(`sqlite:${join(dir, 'state.db')}`);
+  try {
+    const changed = new Set(spread(rows, 0.01));
+    const gone = new Set(spread(rows, 0.005, 3));
+    const day1 = join(dir, 'day1.csv');
+    const day2 = join(dir, 'day2.csv');
+    await writeExport(day1, rows, new Set(), new Set());
+    await writeExport(day2, rows, changed, gone);
+    const input = {
+      identitySourceId: '0oabenchplan',
+      mode: 'delta' as const,
+      dryRun: false,
+      now: '2026-06-01T00:00:00Z',
+    };
+    console.error(`${rows} rows: planning day one against an empty snapshot…`);
+    const first = await measured(() => planSync(store, configFor(day1, join(dir, 'reports')), input));
+    await confirmAll(store, first.value.planId!);
+    global.gc?.();
+    console.error(`${rows} rows: planning day two against the confirmed snapshot…`);
+    const second = await measured(() => planSync(store, configFor(day2, join(dir, 'reports')), input));
+    const counts = second.value.counts;
+    const expectChanged = [...changed].filter((n) => !gone.has(n)).length;
+    if (counts.updates !== expectChanged || counts.deactivations !== gone.size) {
+      throw new Error(
+        `day two planned ${counts.updates} updates / ${counts.deactivations} deactivations, expected ${expectChanged} / ${gone.size}`,
+      );
+    }
+    results.push({ rows, first: { ...first, value: first.value.counts }, second: { ...second, value: counts } });
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+printTable(
+  'Planning: HR export → plan, against a confirmed snapshot of the same size (1 % changed, 0.5 % gone)',
+  results.flatMap((r) => [
+    {
+      rows: r.rows,
+      run: 'day one (empty snapshot)',
+      s: seconds(r.first.ms),
+      'rows/s': Math.round(r.rows / (r.first.ms / 1000)),
+      'RSS before MiB': Math.round(r.first.rssBeforeMiB),
+      'peak RSS MiB': Math.round(r.first.peakRssMiB),
+      planned: `${r.first.value.creates} creates`,
+    },
+    {
+      rows: r.rows,
+      run: 'day two (full snapshot)',
+      s: seconds(r.second.ms),
+      'rows/s': Math.round(r.rows / (r.second.ms / 1000)),
+      'RSS before MiB': Math.round(r.second.rssBeforeMiB),
+      'peak RSS MiB': Math.round(r.second.peakRssMiB),
+      planned: `${r.second.value.updates} updates, ${r.second.value.deactivations} deactivations`,
+    },
+  ]),
+);
+console.log(`\nJSON: ${await saveResult('planning', { results })}`);
