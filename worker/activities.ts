@@ -1,13 +1,22 @@
+import {
+  createCoordinationActivities,
+  type CoordinationDeps,
+} from '../activities/coordination/coordination-activities.ts';
+import { createPlanningActivities, type PlanningDependencies } from '../activities/planning/planning-activities.ts';
 import { createPushActivities, type PushActivityDeps } from '../activities/push/push-activities.ts';
-import type { StateStore } from '../activities/store/state-store.ts';
 import { describeWorker } from '../activities/worker-info.ts';
 
-export type ActivityDeps = PushActivityDeps & { store: StateStore };
+export type ActivityDeps = PushActivityDeps & {
+  syncConfig: PlanningDependencies['config'];
+  defaults: CoordinationDeps['defaults'];
+};
 
 /** Every activity the worker hosts, built from the clients it was given (real ones, or a test's local ones). */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createPushActivities(deps),
+    ...createPlanningActivities({ store: deps.store, config: deps.syncConfig }),
+    ...createCoordinationActivities({ temporal: deps.temporal, store: deps.store, defaults: deps.defaults }),
     describeWorker,
   };
 }

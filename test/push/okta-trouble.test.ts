@@ -119,8 +119,7 @@ describe('pushPlan when Okta is in trouble', () => {
     const badWorker = await testWorker({
       taskQueue: badQueue,
       activities: createActivities({
-        store,
-        temporal: client,
+        ...harness.activityDeps,
         okta: new IdentitySourceClient({ orgUrl: emulator.url, credentials: { kind: 'ssws', token: 'revoked-token' } }),
       }),
     });

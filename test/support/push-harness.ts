@@ -1,4 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -10,7 +12,9 @@ import { openStateStore } from '../../activities/store/open.ts';
 import type { NewPlan, PlannedUpsert, StateStore } from '../../activities/store/state-store.ts';
 import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.ts';
 import type { OktaEmulatorOptions } from '../../okta-emulator/index.ts';
-import { createActivities } from '../../worker/activities.ts';
+import { loadSyncConfig, type SyncConfig } from '../../activities/mapping/config.ts';
+import { createActivities, type ActivityDeps } from '../../worker/activities.ts';
+import { coordinatorWorkflowId, type CoordinatorOptions } from '../../workflows/sync-messages.ts';
 import type { PushOptions } from '../../workflows/push-messages.ts';
 import { testClient, testWorker, uniqueTaskQueue } from './temporal.ts';
 
@@ -31,8 +35,23 @@ export const FAST_PUSH: PushOptions = {
   uploadConcurrency: 4,
 };
 
+/** The coordinator's timings on the same scale. */
+export const FAST_COORDINATOR: CoordinatorOptions = {
+  hrEventQuietMs: 300,
+  hrEventMaxDelayMs: 2_000,
+  approvalTimeoutMs: 60_000,
+  push: FAST_PUSH,
+};
+
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+
 export interface PushHarness {
   emulator: OktaEmulator;
+  /** A folder of the test's own holding a copy of examples/ (hr-export.csv, hr-okta-sync.yaml). */
+  dir: string;
+  hrExportPath: string;
+  syncConfig: SyncConfig;
+  activityDeps: ActivityDeps;
   identitySourceId: string;
   token: string;
   store: StateStore;
@@ -53,13 +72,22 @@ export async function startPushHarness(
     noWorker?: boolean;
   } = {},
 ): Promise<PushHarness> {
+  const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-push-'));
+  for (const file of ['hr-export.csv', 'hr-okta-sync.yaml']) await copyFile(join(EXAMPLES, file), join(dir, file));
+  const syncConfig = await loadSyncConfig(join(dir, 'hr-okta-sync.yaml'));
   const emulator = await startOktaEmulator({
+    // An identity source of the test's own: the coordinator's workflow id derives from it.
+    identitySources: [
+      {
+        id: `0oa${randomUUID().replace(/-/g, '').slice(0, 17)}`,
+        customAttributes: syncConfig.mapping.customAttributes,
+      },
+    ],
     ...options.emulator,
     durations: { ...FAST_OKTA, ...options.emulator?.durations },
   });
   const identitySourceId = emulator.identitySources()[0]!.id;
   const token = emulator.apiTokens[0]!.token;
-  const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-push-'));
   const storeUrl = `sqlite:${join(dir, 'state.db')}`;
   const store = await openStateStore(storeUrl);
   await store.migrate();
@@ -71,20 +99,24 @@ export async function startPushHarness(
     requestTimeoutMs: 5_000,
   });
   const taskQueue = uniqueTaskQueue('push');
+  const activityDeps: ActivityDeps = {
+    store,
+    okta,
+    temporal: client,
+    syncConfig,
+    defaults: { identitySourceId, taskQueue, coordinator: FAST_COORDINATOR },
+    ...(options.layoutLimits ? { layoutLimits: options.layoutLimits } : {}),
+  };
   const worker = options.noWorker
     ? undefined
-    : await testWorker({
-        taskQueue,
-        activities: createActivities({
-          store,
-          okta,
-          temporal: client,
-          ...(options.layoutLimits ? { layoutLimits: options.layoutLimits } : {}),
-        }),
-      });
+    : await testWorker({ taskQueue, activities: createActivities(activityDeps) });
   const running = worker?.run();
   return {
     emulator,
+    dir,
+    hrExportPath: join(dir, 'hr-export.csv'),
+    syncConfig,
+    activityDeps,
     identitySourceId,
     token,
     store,
@@ -94,6 +126,11 @@ export async function startPushHarness(
     worker: worker!,
     okta,
     async close() {
+      // The coordinator idles for an hour after its last request; it has no worker once this test ends.
+      await client.workflow
+        .getHandle(coordinatorWorkflowId(identitySourceId))
+        .terminate('test finished')
+        .catch(() => undefined);
       if (worker) {
         worker.shutdown();
         await running;

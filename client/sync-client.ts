@@ -1,0 +1,41 @@
+import type { Client } from '@temporalio/client';
+import {
+  coordinatorWorkflowId,
+  hrChangedSignal,
+  syncStatusQuery,
+  type CoordinatorOptions,
+  type SyncStatus,
+} from '../workflows/sync-messages.ts';
+
+export interface CoordinatorTarget {
+  identitySourceId: string;
+  taskQueue: string;
+  options?: CoordinatorOptions;
+}
+
+/**
+ * Tells the identity source's coordinator that HR events arrived, starting it if it is not running. Resolves once
+ * Temporal has durably recorded the signal: the webhook receiver answers 2xx only after that.
+ */
+export async function notifyHrChanged(client: Client, target: CoordinatorTarget, events: number): Promise<void> {
+  await client.workflow.signalWithStart('identitySourceSync', {
+    workflowId: coordinatorWorkflowId(target.identitySourceId),
+    taskQueue: target.taskQueue,
+    args: [{ identitySourceId: target.identitySourceId, options: target.options ?? {} }],
+    signal: hrChangedSignal,
+    signalArgs: [{ events }],
+  });
+}
+
+/** The coordinator's status, or undefined when it is not running (nothing queued, nothing running). */
+export async function coordinatorStatus(client: Client, identitySourceId: string): Promise<SyncStatus | undefined> {
+  const handle = client.workflow.getHandle(coordinatorWorkflowId(identitySourceId));
+  try {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') return undefined;
+    return await handle.query(syncStatusQuery);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'WorkflowNotFoundError') return undefined;
+    throw error;
+  }
+}

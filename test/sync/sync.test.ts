@@ -1,0 +1,163 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { coordinatorStatus, notifyHrChanged } from '../../client/sync-client.ts';
+import { sync } from '../../workflows/sync.ts';
+import {
+  approveUpdate,
+  coordinatorWorkflowId,
+  rejectUpdate,
+  syncStatusQuery,
+  type SyncSummary,
+} from '../../workflows/sync-messages.ts';
+import { FAST_COORDINATOR, startPushHarness, type PushHarness } from '../support/push-harness.ts';
+import { uniqueWorkflowId } from '../support/temporal.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+let harness: PushHarness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function runSync(h: PushHarness, input: Parameters<typeof sync>[0] = {}): Promise<SyncSummary> {
+  return (await h.client.workflow.execute(sync, {
+    taskQueue: h.taskQueue,
+    workflowId: uniqueWorkflowId('sync'),
+    args: [input],
+  })) as SyncSummary;
+}
+
+/** Rewrites the HR export: `edit` gets the data rows (header kept) and returns the new rows. */
+async function editExport(h: PushHarness, edit: (rows: string[]) => string[]): Promise<void> {
+  const [header, ...rows] = (await readFile(h.hrExportPath, 'utf8')).trimEnd().split('\n');
+  await writeFile(h.hrExportPath, [header, ...edit(rows)].join('\n') + '\n');
+}
+
+describe('sync: every trigger funnelled into one run per identity source', () => {
+  it('syncs the default identity source from `{}`, then finds nothing to do', async () => {
+    harness = await startPushHarness();
+    const { emulator, identitySourceId } = harness;
+
+    const first = await runSync(harness);
+
+    expect(first.outcome).toBe('applied');
+    const active = emulator.users({ identitySourceId }).filter((u) => u.status === 'ACTIVE');
+    expect(active.length).toBe(first.counts?.creates);
+    expect(active.find((u) => u.externalId === 'E1002')?.profile).toMatchObject({
+      userName: 'jose.nunez@example.com',
+      firstName: 'José',
+      department: 'Engineering',
+      managerEmail: 'amara.okafor@example.com',
+    });
+    const engineering = emulator
+      .groups({ identitySourceId })
+      .find((g) => g.profile.displayName === 'Department: Engineering');
+    expect(engineering).toBeDefined();
+    const members = emulator.memberships({ identitySourceId, groupExternalId: engineering!.externalId });
+    expect(members[0]?.memberExternalIds).toContain('E1002');
+
+    const second = await runSync(harness);
+    expect(second.outcome).toBe('nothing-to-do');
+    expect(emulator.sessions({ identitySourceId })).toHaveLength(1);
+  });
+
+  it('races a schedule, manual runs and an HR event burst: one session at a time, every change applied', async () => {
+    harness = await startPushHarness();
+    const { emulator, identitySourceId, client, taskQueue } = harness;
+    await runSync(harness);
+    // Five people change title, two leave.
+    const leavers = ['E1011', 'E1012'];
+    expect(
+      emulator.users({ identitySourceId }).filter((u) => leavers.includes(u.externalId) && u.status === 'ACTIVE'),
+    ).toHaveLength(2);
+    await editExport(harness, (rows) =>
+      rows
+        .map((row, i) => {
+          if (i >= 5) return row;
+          const columns = row.split(',');
+          columns[7] = 'Principal Wizard';
+          return columns.join(',');
+        })
+        .filter((row) => !leavers.some((leaver) => row.startsWith(`${leaver},`))),
+    );
+
+    const schedule = await client.schedule.create({
+      scheduleId: uniqueWorkflowId('schedule'),
+      spec: { intervals: [{ every: '1 hour' }] },
+      action: { type: 'startWorkflow', workflowType: sync, taskQueue, args: [{ reason: 'schedule' }] },
+      policies: { overlap: 'BUFFER_ONE' },
+    });
+    const manual = [1, 2, 3].map(() =>
+      client.workflow.start(sync, { taskQueue, workflowId: uniqueWorkflowId('sync-manual'), args: [{}] }),
+    );
+    await schedule.trigger();
+    const target = { identitySourceId, taskQueue, options: FAST_COORDINATOR };
+    for (let i = 0; i < 5; i++) await notifyHrChanged(client, target, 1);
+    const results = await Promise.all((await Promise.all(manual)).map((handle) => handle.result()));
+    const scheduled = await waitFor(async () => {
+      const runs = (await schedule.describe()).info.recentActions;
+      return runs.length > 0 ? runs[0]!.action.workflow : undefined;
+    }, 'the scheduled run');
+    await client.workflow.getHandle(scheduled.workflowId).result();
+    await waitFor(async () => {
+      const status = await coordinatorStatus(client, identitySourceId);
+      return status && status.phase === 'idle' && status.queued.length === 0 && status.pendingHrEvents === 0;
+    }, 'the HR events to be applied');
+    await schedule.delete();
+
+    expect(
+      results.every((r) => (r as SyncSummary).outcome === 'applied' || (r as SyncSummary).outcome === 'nothing-to-do'),
+    ).toBe(true);
+    // Never two sessions open at once: each opened after the previous one left CREATED/IN_PROGRESS.
+    const sessions = emulator.sessions({ identitySourceId });
+    for (let i = 1; i < sessions.length; i++) {
+      const previousClosedAt = sessions[i - 1]!.history.find((h) => !['CREATED', 'IN_PROGRESS'].includes(h.status))!.at;
+      expect(Date.parse(sessions[i]!.created)).toBeGreaterThanOrEqual(Date.parse(previousClosedAt));
+    }
+    // Six triggers, merged: far fewer sessions than triggers.
+    expect(sessions.length).toBeLessThanOrEqual(3);
+    const users = emulator.users({ identitySourceId });
+    expect(users.filter((u) => u.profile.title === 'Principal Wizard')).toHaveLength(5);
+    for (const leaver of leavers) expect(users.find((u) => u.externalId === leaver)?.status).toBe('DEACTIVATED');
+  });
+
+  it('holds a suspicious plan for a person: reject sends nothing, approve applies it', async () => {
+    harness = await startPushHarness();
+    const { emulator, identitySourceId, client } = harness;
+    await runSync(harness);
+    const sessionsBefore = emulator.sessions({ identitySourceId }).length;
+    // A truncated export: only ten people left.
+    await editExport(harness, (rows) => rows.slice(0, 10));
+    const coordinator = client.workflow.getHandle(coordinatorWorkflowId(identitySourceId));
+
+    const rejected = client.workflow.execute(sync, {
+      taskQueue: harness.taskQueue,
+      workflowId: uniqueWorkflowId('sync'),
+      args: [{}],
+    });
+    const held = await waitFor(async () => {
+      const status = await coordinator.query(syncStatusQuery);
+      return status.phase === 'awaiting-approval' ? status : undefined;
+    }, 'the guardrail to hold the plan');
+    expect(held.current?.guardrails?.map((g) => g.guardrail)).toContain('shrunken-export');
+    expect(held.current?.guardrails?.every((g) => g.measured > g.threshold || g.guardrail === 'shrunken-export')).toBe(
+      true,
+    );
+    await coordinator.executeUpdate(rejectUpdate, { args: [{ by: 'test', reason: 'export truncated' }] });
+    const failure = await rejected.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(String((failure as WorkflowFailedError).cause?.message)).toContain('ended rejected');
+    expect(emulator.sessions({ identitySourceId })).toHaveLength(sessionsBefore);
+
+    const approved = runSync(harness);
+    await waitFor(async () => (await coordinator.query(syncStatusQuery)).phase === 'awaiting-approval', 'the hold');
+    await coordinator.executeUpdate(approveUpdate, { args: [{ by: 'test' }] });
+    const summary = await approved;
+    expect(summary.outcome).toBe('applied');
+    expect(emulator.users({ identitySourceId }).filter((u) => u.status === 'ACTIVE')).toHaveLength(10);
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * Messages of the sync workflows: the one-object input people start a sync with, the per-identity-source
+ * coordinator's updates, signals and queries, and the summaries it hands back.
+ * Versioned by addition only: new fields are optional, so running workflows and saved histories keep decoding.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PushOptions, PushTotals } from './push-messages.ts';
+
+export type SyncMode = 'delta' | 'full';
+export type SyncReason = 'manual' | 'schedule' | 'webhook';
+
+/**
+ * What a person (Web UI, CLI) or a schedule starts the `sync` workflow with. Every field is optional: `{}` is a delta
+ * sync of the worker's default identity source.
+ */
+export interface SyncInput {
+  identitySourceId?: string;
+  /** delta (default): only what changed since Okta confirmed; full: re-send everyone (repairs drift). */
+  mode?: SyncMode;
+  /** Plan and report only; touch nothing in Okta. */
+  dryRun?: boolean;
+  reason?: SyncReason;
+  /** Return once the request is queued instead of when it finished. */
+  noWait?: boolean;
+}
+
+export interface SyncRequest {
+  mode: SyncMode;
+  dryRun: boolean;
+  reason: SyncReason;
+  /** Workflows to signal with the outcome (the `sync` workflow that asked). */
+  notify?: string[];
+}
+
+export interface RequestAccepted {
+  requestId: string;
+  /** Merged into a request that was already waiting, so one run serves both. */
+  merged: boolean;
+  /** Requests ahead of it, the running one included. */
+  position: number;
+  coordinatorWorkflowId: string;
+}
+
+export interface HrChange {
+  /** How many HR events this signal stands for (already deduplicated and stored by the receiver). */
+  events: number;
+}
+
+export interface Decision {
+  by?: string;
+  reason?: string;
+}
+
+export type SyncOutcome =
+  | 'applied'
+  | 'nothing-to-do'
+  | 'dry-run'
+  | 'rejected'
+  | 'approval-timed-out'
+  | 'unreadable-export'
+  | 'failed'
+  | 'cancelled';
+
+/** The result of one request: ids and counts only, no personal data. */
+export interface SyncSummary {
+  requestId: string;
+  identitySourceId: string;
+  mode: SyncMode;
+  dryRun: boolean;
+  reasons: SyncReason[];
+  outcome: SyncOutcome;
+  planId?: string;
+  reportPath?: string;
+  counts?: Record<string, number>;
+  guardrails?: GuardrailVerdict[];
+  push?: { workflowId: string; totals?: PushTotals; sessionIds?: string[] };
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface GuardrailVerdict {
+  guardrail: string;
+  measured: number;
+  threshold: number;
+  message: string;
+}
+
+export type SyncPhase = 'idle' | 'debouncing-hr-events' | 'planning' | 'awaiting-approval' | 'pushing';
+
+export interface SyncStatus {
+  identitySourceId: string;
+  phase: SyncPhase;
+  current?: {
+    requestId: string;
+    mode: SyncMode;
+    dryRun: boolean;
+    reasons: SyncReason[];
+    planId?: string;
+    pushWorkflowId?: string;
+    guardrails?: GuardrailVerdict[];
+    approvalDeadline?: string;
+    counts?: Record<string, number>;
+  };
+  queued: { requestId: string; mode: SyncMode; dryRun: boolean; reasons: SyncReason[] }[];
+  pendingHrEvents: number;
+  recent: SyncSummary[];
+}
+
+export interface CoordinatorOptions {
+  /** How long a tripped guardrail waits for a person; then the run gives up without touching Okta. Default 24 h. */
+  approvalTimeoutMs?: number;
+  /** HR events are gathered until none came for this long… Default 10 s. */
+  hrEventQuietMs?: number;
+  /** …or this long after the first one. Default 60 s. */
+  hrEventMaxDelayMs?: number;
+  /** A coordinator with nothing to do ends after this long; the next request starts it again. Default 1 h. */
+  idleTimeoutMs?: number;
+  push?: PushOptions;
+}
+
+export interface CoordinatorInput {
+  identitySourceId: string;
+  options?: CoordinatorOptions;
+  /** Set by continue-as-new only. */
+  carried?: {
+    queue: (SyncRequest & { requestId: string; reasons: SyncReason[] })[];
+    recent: SyncSummary[];
+    pendingHrEvents: number;
+    nextRequestNumber: number;
+  };
+}
+
+/** Coordinator workflow id for an identity source: one per source, so at most one run talks to Okta for it. */
+export function coordinatorWorkflowId(identitySourceId: string): string {
+  return `hr-okta-sync/${identitySourceId}`;
+}
+
+export const requestSyncUpdate = defineUpdate<RequestAccepted, [SyncRequest]>('requestSync');
+export const hrChangedSignal = defineSignal<[HrChange]>('hrChanged');
+export const approveUpdate = defineUpdate<string, [Decision]>('approve');
+export const rejectUpdate = defineUpdate<string, [Decision]>('reject');
+export const cancelCurrentSignal = defineSignal('cancelCurrent');
+export const syncStatusQuery = defineQuery<SyncStatus>('syncStatus');
+/** Sent by the coordinator to each workflow that asked for a request, once it finished. */
+export const requestFinishedSignal = defineSignal<[SyncSummary]>('requestFinished');
+/** The `sync` workflow's own view: the request it queued and, once known, how it ended. */
+export const syncRequestQuery = defineQuery<{ accepted?: RequestAccepted; finished?: SyncSummary }>('syncRequest');
