@@ -17,6 +17,8 @@ export interface PushOptions {
   reclaimForeignSessions?: boolean;
   /** How soon a call on a dead worker moves to another worker. Default 30 s. */
   heartbeatTimeoutMs?: number;
+  /** The task queue of the activities that call Okta (rate-capped by the server); default the workflow's own. */
+  oktaTaskQueue?: string;
 }
 
 export interface PushPlanInput {

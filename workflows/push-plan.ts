@@ -40,13 +40,16 @@ import {
  * The activities, with timeouts and retries chosen per kind of call. Every call heartbeats, so a worker that dies
  * mid-call is noticed after `heartbeatTimeoutMs` and the call moves to another worker.
  */
-function activitiesFor(options: Required<PushOptions>) {
+function activitiesFor(options: typeof DEFAULTS & PushOptions) {
   const heartbeatTimeout = options.heartbeatTimeoutMs;
+  // Okta calls may run on a queue of their own, whose activity rate the server caps across all workers.
+  const oktaQueue = options.oktaTaskQueue ? { taskQueue: options.oktaTaskQueue } : {};
   return {
     // Okta calls. A pacer may hold a call up to one rate-limit window (~60 s) before sending it, plus the request.
     // 5xx and dropped connections retry with backoff through 30 minutes of Okta trouble, then the run fails and says
     // so; 429s retry after Okta's announced reset (nextRetryDelay); 4xx never retry (typed nonRetryable).
     okta: proxyActivities<PushActivities>({
+      ...oktaQueue,
       startToCloseTimeout: '3 minutes',
       scheduleToCloseTimeout: '30 minutes',
       heartbeatTimeout,
@@ -60,6 +63,7 @@ function activitiesFor(options: Required<PushOptions>) {
     // Polling a triggered import: each "still TRIGGERED" is a retry whose delay is the poll interval, so a long
     // import costs no history events. Okta expires a session after 24 h without requests: 25 h bounds the wait.
     importPolling: proxyActivities<PushActivities>({
+      ...oktaQueue,
       startToCloseTimeout: '2 minutes',
       scheduleToCloseTimeout: '25 hours',
       heartbeatTimeout,
@@ -86,7 +90,7 @@ function activitiesFor(options: Required<PushOptions>) {
   };
 }
 
-const DEFAULTS: Required<PushOptions> = {
+const DEFAULTS: Required<Omit<PushOptions, 'oktaTaskQueue'>> = {
   pollIntervalMs: 15_000,
   fiveMinuteRuleMs: 5 * 60_000,
   blockedSessionPollMs: 30_000,
