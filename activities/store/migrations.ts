@@ -86,6 +86,24 @@ const migrations: Migration[] = [
       `CREATE INDEX okta_sessions_by_plan ON okta_sessions (plan_id, session_index, opened_at)`,
     ],
   },
+  {
+    version: 2,
+    description: 'HR events received by the webhook receiver',
+    statements: [
+      `CREATE TABLE hr_events (
+        event_id TEXT PRIMARY KEY,
+        identity_source_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        record_json TEXT,
+        occurred_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        handed_off_at TEXT,
+        consumed_by_plan TEXT
+      )`,
+      `CREATE INDEX hr_events_by_source ON hr_events (identity_source_id, occurred_at)`,
+    ],
+  },
 ];
 
 export function migrationsFor(dialect: Dialect): Migration[] {

@@ -16,6 +16,8 @@ import type {
   BulkOperation,
   ConfirmedGroup,
   ConfirmedUser,
+  HrEvent,
+  HrEventType,
   ItemOf,
   NewPlan,
   PlanCounts,
@@ -26,6 +28,7 @@ import type {
   SessionRecord,
   SourceSnapshot,
   StateStore,
+  StoredHrEvent,
 } from './state-store.ts';
 
 export type SqlValue = string | number | null;
@@ -485,6 +488,88 @@ export class SqlStateStore implements StateStore {
     );
     return row && toSession(row);
   }
+
+  async recordHrEvent(event: HrEvent, receivedAt: string): Promise<{ isNew: boolean; handedOff: boolean }> {
+    const inserted = await this.#db.run(
+      `INSERT INTO hr_events (event_id, identity_source_id, type, external_id, record_json, occurred_at, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
+      [
+        event.eventId,
+        event.identitySourceId,
+        event.type,
+        event.externalId,
+        event.record === undefined ? null : JSON.stringify(event.record),
+        event.occurredAt,
+        receivedAt,
+      ],
+    );
+    if (inserted > 0) return { isNew: true, handedOff: false };
+    const [row] = await this.#db.all<{ handed_off_at: string | null }>(
+      'SELECT handed_off_at FROM hr_events WHERE event_id = ?',
+      [event.eventId],
+    );
+    return { isNew: false, handedOff: row?.handed_off_at != null };
+  }
+
+  async markHrEventsHandedOff(eventIds: string[], handedOffAt: string): Promise<void> {
+    for (const batch of batches(eventIds)) {
+      await this.#db.run(
+        `UPDATE hr_events SET handed_off_at = ? WHERE handed_off_at IS NULL AND event_id IN (${batch.map(() => '?').join(', ')})`,
+        [handedOffAt, ...batch],
+      );
+    }
+  }
+
+  async pendingHrEvents(identitySourceId: string): Promise<StoredHrEvent[]> {
+    const rows = await this.#db.all<HrEventRow>(
+      `SELECT e.* FROM hr_events e LEFT JOIN plans p ON p.plan_id = e.consumed_by_plan
+       WHERE e.identity_source_id = ? AND (p.status IS NULL OR p.status <> 'applied')
+       ORDER BY e.occurred_at, e.received_at, e.event_id`,
+      [identitySourceId],
+    );
+    return rows.map(toHrEvent);
+  }
+
+  async markHrEventsConsumed(eventIds: string[], planId: string): Promise<void> {
+    for (const batch of batches(eventIds)) {
+      await this.#db.run(
+        `UPDATE hr_events SET consumed_by_plan = ? WHERE event_id IN (${batch.map(() => '?').join(', ')})`,
+        [planId, ...batch],
+      );
+    }
+  }
+}
+
+interface HrEventRow extends Row {
+  event_id: string;
+  identity_source_id: string;
+  type: string;
+  external_id: string;
+  record_json: string | null;
+  occurred_at: string;
+  received_at: string;
+  handed_off_at: string | null;
+  consumed_by_plan: string | null;
+}
+
+function toHrEvent(row: HrEventRow): StoredHrEvent {
+  const event: StoredHrEvent = {
+    eventId: row.event_id,
+    identitySourceId: row.identity_source_id,
+    type: row.type as HrEventType,
+    externalId: row.external_id,
+    occurredAt: row.occurred_at,
+    receivedAt: row.received_at,
+  };
+  if (row.record_json !== null) event.record = JSON.parse(row.record_json) as Record<string, unknown>;
+  if (row.handed_off_at !== null) event.handedOffAt = row.handed_off_at;
+  if (row.consumed_by_plan !== null) event.consumedByPlan = row.consumed_by_plan;
+  return event;
+}
+
+/** Keeps `IN (…)` lists well under both databases' parameter limits. */
+function* batches<T>(items: T[], size = 500): Iterable<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
 async function readLayout(db: SqlExecutor, planId: string): Promise<PushRequest[]> {

@@ -140,6 +140,29 @@ export interface SessionRecord {
   updatedAt: string;
 }
 
+export type HrEventType = 'joiner' | 'mover' | 'leaver';
+
+/** A change in HR as the webhook receiver got it: one person, and their HR fields when the event carried them. */
+export interface HrEvent {
+  /** The sender's event id: the same event delivered twice has the same id. */
+  eventId: string;
+  identitySourceId: string;
+  type: HrEventType;
+  externalId: string;
+  /** HR fields named as in the export; absent when the event carried only the person's id. */
+  record?: Record<string, unknown>;
+  /** ISO instant; orders one person's events. */
+  occurredAt: string;
+}
+
+export interface StoredHrEvent extends HrEvent {
+  receivedAt: string;
+  /** When Temporal durably had the signal for it. */
+  handedOffAt?: string;
+  /** The last plan that took it into account. */
+  consumedByPlan?: string;
+}
+
 export interface StateStore {
   /** Creates or upgrades the schema (versioned migrations); safe to call on every start. */
   migrate(): Promise<void>;
@@ -183,6 +206,18 @@ export interface StateStore {
   getSession(oktaSessionId: string): Promise<SessionRecord | undefined>;
   /** The session a plan opened for one of its session indexes, if any (to resume instead of opening another). */
   findPlanSession(planId: string, sessionIndex: number): Promise<SessionRecord | undefined>;
+
+  // HR events (webhooks): stored before they are handed to Temporal, so that none is lost and none counted twice
+  /** Stores an event unless one with its id is stored already; says which, and whether that one was handed off. */
+  recordHrEvent(event: HrEvent, receivedAt: string): Promise<{ isNew: boolean; handedOff: boolean }>;
+  markHrEventsHandedOff(eventIds: string[], handedOffAt: string): Promise<void>;
+  /**
+   * Events of an identity source not yet applied: none of the plans that took them into account was applied (a
+   * failed, rejected or cancelled plan leaves them pending). Ordered by occurredAt, then arrival.
+   */
+  pendingHrEvents(identitySourceId: string): Promise<StoredHrEvent[]>;
+  /** Records that a plan took these events into account. */
+  markHrEventsConsumed(eventIds: string[], planId: string): Promise<void>;
 }
 
 /**

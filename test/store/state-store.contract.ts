@@ -350,5 +350,56 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       expect(await store.getSession('aps9')).toBeUndefined();
       await expect(store.recordSessionStatus('aps9', 'COMPLETED')).rejects.toThrow(/aps9/);
     });
+
+    it('stores each HR event once, and says whether a repeated one was handed off', async () => {
+      const store = await open();
+      const joiner = {
+        eventId: 'evt-1',
+        identitySourceId: '0oa1',
+        type: 'joiner' as const,
+        externalId: 'E1',
+        record: { employee_id: 'E1', job_title: 'Engineer' },
+        occurredAt: '2026-01-01T10:00:00.000Z',
+      };
+      expect(await store.recordHrEvent(joiner, '2026-01-01T10:00:01.000Z')).toEqual({ isNew: true, handedOff: false });
+      expect(await store.recordHrEvent(joiner, '2026-01-01T10:00:02.000Z')).toEqual({ isNew: false, handedOff: false });
+      await store.markHrEventsHandedOff(['evt-1'], '2026-01-01T10:00:03.000Z');
+      await store.markHrEventsHandedOff(['evt-1'], '2026-01-01T10:09:00.000Z');
+      expect(await store.recordHrEvent(joiner, '2026-01-01T10:00:04.000Z')).toEqual({ isNew: false, handedOff: true });
+      expect(await store.pendingHrEvents('0oa1')).toEqual([
+        { ...joiner, receivedAt: '2026-01-01T10:00:01.000Z', handedOffAt: '2026-01-01T10:00:03.000Z' },
+      ]);
+      expect(await store.pendingHrEvents('0oa2')).toEqual([]);
+    });
+
+    it('keeps HR events pending, in order, until a plan that took them into account is applied', async () => {
+      const store = await open();
+      const event = (eventId: string, occurredAt: string, type: 'mover' | 'leaver' = 'mover') => ({
+        eventId,
+        identitySourceId: '0oa1',
+        type,
+        externalId: 'E1',
+        occurredAt,
+      });
+      await store.recordHrEvent(event('late', '2026-01-01T12:00:00.000Z', 'leaver'), '2026-01-01T12:00:00.000Z');
+      await store.recordHrEvent(event('early', '2026-01-01T11:00:00.000Z'), '2026-01-01T12:00:01.000Z');
+      const pending = await store.pendingHrEvents('0oa1');
+      expect(pending.map((e) => e.eventId)).toEqual(['early', 'late']);
+      expect(pending[1]?.record).toBeUndefined();
+
+      const failed = await store.savePlan({ identitySourceId: '0oa1', mode: 'delta', upserts: [], deactivations: [] });
+      await store.markHrEventsConsumed(['early', 'late'], failed.planId);
+      expect((await store.pendingHrEvents('0oa1')).map((e) => e.consumedByPlan)).toEqual([
+        failed.planId,
+        failed.planId,
+      ]);
+      await store.setPlanStatus(failed.planId, 'failed');
+      expect(await store.pendingHrEvents('0oa1')).toHaveLength(2);
+
+      const applied = await store.savePlan({ identitySourceId: '0oa1', mode: 'delta', upserts: [], deactivations: [] });
+      await store.markHrEventsConsumed(['early'], applied.planId);
+      await store.setPlanStatus(applied.planId, 'applied');
+      expect((await store.pendingHrEvents('0oa1')).map((e) => e.eventId)).toEqual(['late']);
+    });
   });
 }
