@@ -7,6 +7,7 @@ import { registerWorker } from './commands/worker.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerCodecServer } from './commands/codec-server.ts';
+import { registerSetupTemporal } from './commands/setup-temporal.ts';
 
 const program = new Command()
   .name('hr-okta-sync')
@@ -19,5 +20,6 @@ registerWorker(program);
 registerConfig(program);
 registerDoctor(program);
 registerCodecServer(program);
+registerSetupTemporal(program);
 
 await program.parseAsync();

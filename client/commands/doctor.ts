@@ -9,6 +9,7 @@ import { ConfigError, loadServiceConfig, type ServiceConfig } from '../../config
 import { resolveStoreUrl } from '../../config/store-url.ts';
 import { createOktaClient } from '../../worker/okta-client.ts';
 import type { workerCheck } from '../../workflows/worker-check.ts';
+import { missingSearchAttributes } from '../search-attribute-setup.ts';
 import { connectTemporal } from '../temporal-client.ts';
 
 export interface CheckResult {
@@ -126,6 +127,15 @@ async function* temporalChecks(config: ServiceConfig, workerTimeoutMs: number): 
   }
   try {
     yield { name: 'Temporal', ok: true, detail: `${address}, namespace ${namespace}` };
+    const missing = await missingSearchAttributes(client, namespace);
+    if (missing.length > 0) {
+      yield {
+        name: 'Search attributes',
+        ok: false,
+        detail: `not registered in ${namespace}: ${missing.join(', ')}`,
+        fix: 'run `hr-okta-sync setup-temporal` with this config',
+      };
+    }
     const { TaskQueueType } = protos.temporal.api.enums.v1;
     const pollers = async (name: string, type: (typeof TaskQueueType)[keyof typeof TaskQueueType]) =>
       (await client.workflowService.describeTaskQueue({ namespace, taskQueue: { name }, taskQueueType: type }))

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
+import { connectTemporal } from '../temporal-client.ts';
+import { missingSearchAttributes, registerSearchAttributes } from '../search-attribute-setup.ts';
+
+/** `hr-okta-sync setup-temporal`: registers the custom search attributes the workflows set (idempotent). */
+export function registerSetupTemporal(program: Command): void {
+  program
+    .command('setup-temporal')
+    .description('Register the search attributes hr-okta-sync uses in the namespace; safe to run on every deploy')
+    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .action(async (options: { config: string }) => {
+      let config;
+      try {
+        config = await loadServiceConfig(options.config);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        console.error(error.message);
+        process.exitCode = 1;
+        return;
+      }
+      const client = await connectTemporal(config);
+      try {
+        const missing = await missingSearchAttributes(client, config.temporal.namespace);
+        if (missing.length > 0) await registerSearchAttributes(client, config.temporal.namespace, missing);
+        console.log(
+          missing.length > 0
+            ? `Registered search attributes in ${config.temporal.namespace}: ${missing.join(', ')}`
+            : `Search attributes already registered in ${config.temporal.namespace}.`,
+        );
+      } finally {
+        await client.connection.close();
+      }
+    });
+}
