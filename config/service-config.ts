@@ -24,19 +24,21 @@ const HttpListener = z
   })
   .strict();
 
-const OktaAuth = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ssws'), token: SecretRef.describe('The Okta API token (SSWS)') }).strict(),
-  z
-    .object({
-      type: z.literal('oauth'),
-      clientId: z.string().min(1).describe('Client id of the OAuth 2.0 service app'),
-      privateKey: SecretRef.describe('PKCS#8 PEM or a private JWK (JSON)'),
-      keyId: z.string().optional().describe('`kid` of the key registered with the app'),
-      algorithm: z.enum(['RS256', 'ES256']).default('RS256'),
-      dpop: z.boolean().default(false).describe('Bind access tokens with DPoP (when the app requires it)'),
-    })
-    .strict(),
-]);
+const OktaAuth = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('ssws'), token: SecretRef.describe('The Okta API token (SSWS)') }).strict(),
+    z
+      .object({
+        type: z.literal('oauth'),
+        clientId: z.string().min(1).describe('Client id of the OAuth 2.0 service app'),
+        privateKey: SecretRef.describe('PKCS#8 PEM or a private JWK (JSON)'),
+        keyId: z.string().optional().describe('`kid` of the key registered with the app'),
+        algorithm: z.enum(['RS256', 'ES256']).default('RS256').describe('Signing algorithm of the client assertion'),
+        dpop: z.boolean().default(false).describe('Bind access tokens with DPoP (when the app requires it)'),
+      })
+      .strict(),
+  ])
+  .describe('`ssws`: an API token; `oauth`: an OAuth 2.0 service app with a private key (what Okta recommends)');
 
 const EncryptionKey = z
   .object({
@@ -77,7 +79,7 @@ const TemporalTls = z
 const TemporalSection = z
   .object({
     address: z.string().default('127.0.0.1:7233').describe('Frontend gRPC address, host:port'),
-    namespace: z.string().default('default'),
+    namespace: z.string().default('default').describe('Temporal namespace'),
     taskQueue: z.string().default('hr-okta-sync').describe('Task queue of the workflows and non-Okta activities'),
     oktaTaskQueue: z
       .string()
@@ -150,8 +152,8 @@ const WorkerSection = z
 
 const CodecServerSection = z
   .object({
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(8888),
+    host: z.string().default('127.0.0.1').describe('Address to bind; `0.0.0.0` in a container'),
+    port: z.number().int().min(0).max(65535).default(8888).describe('Port of POST /encode, /decode and GET /healthz'),
     corsOrigins: z
       .array(z.string())
       .default(['http://localhost:8233'])
@@ -182,13 +184,18 @@ export const ServiceConfigSchema = z
           .max(1)
           .default(0.5)
           .describe("Share of Okta's rate-limit bucket this tool uses; Okta allows one token 50 % by default"),
-        requestTimeoutMs: z.number().int().positive().default(60_000),
+        requestTimeoutMs: z.number().int().positive().default(60_000).describe('Timeout of one Okta request'),
       })
       .strict(),
     store: StoreSection.prefault({}),
     worker: WorkerSection.prefault({}),
     log: z
-      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
+      .object({
+        level: z
+          .enum(['trace', 'debug', 'info', 'warn', 'error'])
+          .default('info')
+          .describe('JSON lines on standard error; `debug` adds every activity and workflow task'),
+      })
       .strict()
       .prefault({}),
     codecServer: CodecServerSection.optional().describe('The codec server the Web UI uses to show decoded payloads'),
@@ -197,6 +204,8 @@ export const ServiceConfigSchema = z
       .min(1)
       .optional()
       .describe('Path of the sync config (HR source, mapping, guardrails), relative to this file'),
+      'Schedules of syncs, applied by `hr-okta-sync schedule apply`',
+    ),
   })
   .strict()
   .transform((config) => ({
