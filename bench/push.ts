@@ -148,7 +148,9 @@ printTable(
     'min all': r.minimum.requests,
     '429s': r.measured.requests.rateLimited,
     'history ev': r.measured.historyEvents,
-    dominates: r.minimum.dominatedBy,
+    'bound: imports s': seconds(r.minimum.bounds.importsMs),
+    'bound: rate s': seconds(r.minimum.bounds.rateLimitMs),
+    'okta ms/upload p50': r.measured.requests.bulkServiceMs.p50,
   })),
 );
 printTable(

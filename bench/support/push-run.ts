@@ -116,7 +116,15 @@ export interface PushMeasurement {
   wallMs: number;
   result: PushResult;
   historyEvents: number;
-  requests: { total: number; bulk: number; control: number; rateLimited: number; byEndpoint: Record<string, unknown> };
+  requests: {
+    total: number;
+    bulk: number;
+    control: number;
+    rateLimited: number;
+    byEndpoint: Record<string, unknown>;
+    /** Time the emulator took to answer an upload (arrival to answer), to tell Okta's share of upload time. */
+    bulkServiceMs: { p50: number; p95: number };
+  };
 }
 
 /** Saves the plan, pushes it with the pushPlan workflow and measures what Okta saw. */
@@ -145,7 +153,10 @@ export async function pushAndMeasure(
     const key = r.dropped ? 'dropped' : String(r.status);
     counts[key] = (counts[key] ?? 0) + 1;
   }
-  const bulk = logged.filter((r) => r.endpoint.startsWith('bulk-')).length;
+  const bulkLogged = logged.filter((r) => r.endpoint.startsWith('bulk-'));
+  const bulk = bulkLogged.length;
+  const service = bulkLogged.map((r) => r.durationMs).sort((a, b) => a - b);
+  const percentile = (p: number) => service[Math.min(service.length - 1, Math.floor(p * service.length))] ?? 0;
   return {
     wallMs,
     result,
@@ -156,6 +167,7 @@ export async function pushAndMeasure(
       control: logged.length - bulk,
       rateLimited: logged.filter((r) => r.status === 429).length,
       byEndpoint,
+      bulkServiceMs: { p50: percentile(0.5), p95: percentile(0.95) },
     },
   };
 }

@@ -35,7 +35,6 @@ export interface PushMinimum {
   wallMs: number;
   /** Lower bounds that each ignore the other rules, to tell which one dominates. */
   bounds: { rateLimitMs: number; importsMs: number };
-  dominatedBy: 'rate limit' | 'imports and the five-minute rule';
 }
 
 export function pushMinimum(p: PushModelParameters): PushMinimum {
@@ -91,6 +90,5 @@ export function pushMinimum(p: PushModelParameters): PushMinimum {
     requests,
     wallMs,
     bounds: { rateLimitMs, importsMs },
-    dominatedBy: rateLimitMs > importsMs ? 'rate limit' : 'imports and the five-minute rule',
   };
 }
