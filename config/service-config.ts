@@ -204,8 +204,6 @@ export const ServiceConfigSchema = z
       .min(1)
       .optional()
       .describe('Path of the sync config (HR source, mapping, guardrails), relative to this file'),
-      'Schedules of syncs, applied by `hr-okta-sync schedule apply`',
-    ),
   })
   .strict()
   .transform((config) => ({
