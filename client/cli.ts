@@ -8,6 +8,12 @@ import { registerConfig } from './commands/config.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerCodecServer } from './commands/codec-server.ts';
 import { registerSetupTemporal } from './commands/setup-temporal.ts';
+import { registerSync } from './commands/sync.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerApproval } from './commands/approval.ts';
+import { registerCancel } from './commands/cancel.ts';
+import { registerReport } from './commands/report.ts';
+import { registerSchedule } from './commands/schedule.ts';
 
 const program = new Command()
   .name('hr-okta-sync')
@@ -21,5 +27,11 @@ registerConfig(program);
 registerDoctor(program);
 registerCodecServer(program);
 registerSetupTemporal(program);
+registerSync(program);
+registerStatus(program);
+registerApproval(program);
+registerCancel(program);
+registerReport(program);
+registerSchedule(program);
 
 await program.parseAsync();

@@ -4,6 +4,7 @@ import ms from 'ms';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { environmentOverrides, type Overrides } from './environment.ts';
+import { ScheduleDeclarationList } from './schedules.ts';
 import { SecretRef } from './secret-ref.ts';
 
 export { SecretRef, readSecret } from './secret-ref.ts';
@@ -204,6 +205,9 @@ export const ServiceConfigSchema = z
       .min(1)
       .optional()
       .describe('Path of the sync config (HR source, mapping, guardrails), relative to this file'),
+    schedules: ScheduleDeclarationList.optional().describe(
+      'Schedules of syncs, applied by `hr-okta-sync schedule apply`',
+    ),
   })
   .strict()
   .transform((config) => ({

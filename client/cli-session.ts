@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { openStateStore } from '../activities/store/open.ts';
+import type { PlanStatus, StateStore } from '../activities/store/state-store.ts';
+import { ConfigError, loadServiceConfig, type ServiceConfig } from '../config/service-config.ts';
+import { resolveStoreUrl } from '../config/store-url.ts';
+import { connectTemporal } from './temporal-client.ts';
+
+/** What the commands that start or steer syncs share: the config, a Temporal client, the store on demand. */
+export interface CliSession {
+  config: ServiceConfig;
+  /** `--identity-source`, else the config's default identity source. */
+  identitySourceId: string;
+  temporal(): Promise<Client>;
+  /** The state store, or undefined when a SQLite store was never created (nothing planned yet). */
+  store(): Promise<StateStore | undefined>;
+}
+
+/** A command's outcome that is not a crash: printed without a stack trace, exit code 1. */
+export class CommandFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandFailure';
+  }
+}
+
+/** `-c, --config` and `--identity-source`, the options every sync command takes. */
+export function withSessionOptions(command: Command): Command {
+  return command
+    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .option('-s, --identity-source <id>', 'identity source (0oa…); default: okta.identitySourceId of the config');
+}
+
+/**
+ * Runs a command body with a session, closes what it opened, and turns a config error or a CommandFailure into a
+ * message on stderr and exit code 1.
+ */
+export async function runWithSession(
+  options: { config: string; identitySource?: string },
+  body: (session: CliSession) => Promise<void>,
+): Promise<void> {
+  let client: Client | undefined;
+  let store: StateStore | undefined;
+  try {
+    const config = await loadServiceConfig(options.config);
+    await body({
+      config,
+      identitySourceId: options.identitySource ?? config.okta.identitySourceId,
+      async temporal() {
+        client ??= await connectTemporal(config);
+        return client;
+      },
+      async store() {
+        if (store) return store;
+        const url = await resolveStoreUrl(config.store);
+        const sqliteFile = /^sqlite:(?!:memory:)(?:\/\/)?(.+)$/.exec(url)?.[1];
+        // Reading must not leave an empty database behind in the current folder.
+        if (sqliteFile !== undefined && !existsSync(sqliteFile)) return undefined;
+        store = await openStateStore(url);
+        return store;
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError || error instanceof CommandFailure)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+  } finally {
+    await store?.close();
+    await client?.connection.close();
+  }
+}
+
+/** Who a decision is recorded as, when `--by` is not given. */
+export function defaultActor(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'cli';
+  }
+}
+
+/** Every status a plan can have: for "the latest plan, whatever became of it". */
+export const ANY_PLAN_STATUS: PlanStatus[] = [
+  'planned',
+  'awaiting-approval',
+  'rejected',
+  'pushing',
+  'applied',
+  'failed',
+  'cancelled',
+  'dry-run',
+];

@@ -1,0 +1,105 @@
+import type { PlanHeader } from '../activities/store/state-store.ts';
+import type { PushProgress } from '../workflows/push-messages.ts';
+import type { SyncStatus, SyncSummary } from '../workflows/sync-messages.ts';
+
+/** Outcomes after which a sync counts as successful (exit code 0). */
+export const SUCCESSFUL_OUTCOMES: readonly SyncSummary['outcome'][] = ['applied', 'nothing-to-do', 'dry-run'];
+
+/** How a finished sync request reads for a person. */
+export function renderSummary(summary: SyncSummary): string {
+  const out = [
+    `Sync ${summary.outcome.toUpperCase()}: ${summary.identitySourceId}, ${summary.mode}${summary.dryRun ? ' dry run' : ''}` +
+      ` (${summary.reasons.join(', ')})`,
+    `  request   ${summary.requestId}`,
+  ];
+  if (summary.planId) out.push(`  plan      ${summary.planId}`);
+  if (summary.counts) out.push(`  changes   ${countsLine(summary.counts)}`);
+  for (const g of summary.guardrails ?? []) {
+    out.push(`  guardrail ${g.guardrail}: ${g.message} (measured ${g.measured}, threshold ${g.threshold})`);
+  }
+  const totals = summary.push?.totals;
+  if (totals) {
+    out.push(
+      `  pushed    ${totals.recordsApplied} records applied in ${summary.push?.sessionIds?.length ?? '?'} session(s), ` +
+        `${totals.requestsUploaded} uploads, ${totals.rateLimitWaits} rate-limit waits`,
+    );
+  }
+  if (summary.error) out.push(`  error     ${summary.error}`);
+  if (summary.reportPath) out.push(`  report    ${summary.reportPath}`);
+  out.push(
+    `  took      ${seconds(summary.startedAt, summary.finishedAt)} s (${summary.startedAt} → ${summary.finishedAt})`,
+  );
+  return `${out.join('\n')}\n`;
+}
+
+/** The coordinator's status (and the push's progress when it pushes), for a person. */
+export function renderStatus(status: SyncStatus, push?: PushProgress): string {
+  const out = [`Identity source ${status.identitySourceId}: ${status.phase}`];
+  const current = status.current;
+  if (current) {
+    out.push(
+      `  running   ${current.requestId}: ${current.mode}${current.dryRun ? ' dry run' : ''} (${current.reasons.join(', ')})`,
+    );
+    if (current.planId) out.push(`  plan      ${current.planId}`);
+    if (current.counts) out.push(`  changes   ${countsLine(current.counts)}`);
+    for (const g of current.guardrails ?? []) {
+      out.push(`  TRIPPED   ${g.guardrail}: ${g.message} (measured ${g.measured}, threshold ${g.threshold})`);
+    }
+    if (status.phase === 'awaiting-approval') {
+      out.push(
+        `  waiting   for \`hr-okta-sync approve\` or \`hr-okta-sync reject\`` +
+          (current.approvalDeadline ? ` until ${current.approvalDeadline}` : ''),
+      );
+    }
+    if (push) {
+      out.push(
+        `  push      ${push.phase}, session ${push.session}/${push.sessionsTotal}, ` +
+          `${push.totals.recordsUploaded}/${push.recordsTotal} records uploaded, ${push.totals.recordsApplied} applied, ` +
+          `${push.totals.rateLimitWaits} rate-limit waits`,
+      );
+      if (push.blockedBy) {
+        out.push(
+          `  blocked   by session ${push.blockedBy.sessionId} (${push.blockedBy.status}): ${push.blockedBy.reason}`,
+        );
+      }
+    }
+  }
+  out.push(`  queued    ${status.queued.length === 0 ? 'nothing' : ''}`);
+  for (const q of status.queued) {
+    out.push(`    ${q.requestId}: ${q.mode}${q.dryRun ? ' dry run' : ''} (${q.reasons.join(', ')})`);
+  }
+  out.push(`  HR events ${status.pendingHrEvents} pending`);
+  if (status.recent.length > 0) out.push('  recent');
+  for (const s of status.recent.slice(0, 10)) out.push(`    ${recentLine(s)}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** When no coordinator runs: nothing queued or running; the latest plans say what happened last. */
+export function renderIdle(identitySourceId: string, plans: PlanHeader[]): string {
+  const out = [`Identity source ${identitySourceId}: no sync running or queued`];
+  if (plans.length === 0) out.push('  no plans in the store yet');
+  for (const plan of plans) {
+    out.push(
+      `  ${plan.status.padEnd(17)} ${plan.planId} ${plan.mode}, ${plan.createdAt}: ` +
+        `${plan.counts.upserts} upserts, ${plan.counts.deactivations} deactivations`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function recentLine(s: SyncSummary): string {
+  return (
+    `${s.finishedAt} ${s.outcome.padEnd(18)} ${s.mode}${s.dryRun ? ' dry run' : ''} (${s.reasons.join(', ')})` +
+    `${s.planId ? ` plan ${s.planId}` : ''}${s.error ? `: ${s.error}` : ''}`
+  );
+}
+
+function countsLine(counts: Record<string, number>): string {
+  const keys = ['creates', 'updates', 'deactivations', 'invalid', 'unchanged'];
+  const shown = keys.filter((k) => counts[k] !== undefined).map((k) => `${counts[k]} ${k}`);
+  return shown.length > 0 ? shown.join(', ') : JSON.stringify(counts);
+}
+
+function seconds(from: string, to: string): string {
+  return ((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1);
+}
