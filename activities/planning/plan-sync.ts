@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { SyncConfig } from '../mapping/config.ts';
 import { mappedFields } from '../mapping/fields.ts';
 import { calendarDay } from '../mapping/lifecycle.ts';
+import type { HrRecord } from '../mapping/expressions.ts';
 import { mapRecord } from '../mapping/map-record.ts';
-import type { DerivedGroup } from '../mapping/map-record.ts';
+import type { DerivedGroup, MapOutcome } from '../mapping/map-record.ts';
 import { SourceUnreadable, readHrSource, sourceProblem } from '../hr/source.ts';
 import type { SourceFields } from '../hr/source.ts';
 import type {
@@ -15,6 +16,7 @@ import type {
   StateStore,
 } from '../store/state-store.ts';
 import { fingerprint } from './fingerprint.ts';
+import { foldHrEvents, type HrEventOverlay } from './hr-event-overlay.ts';
 import { evaluateGuardrails } from './guardrails.ts';
 import type { TrippedGuardrail } from './guardrails.ts';
 import { MAX_INVALID_LISTED, writeReport } from './report.ts';
@@ -73,6 +75,8 @@ interface PersonRow {
   problem_field: string | null;
   problem_reason: string | null;
 }
+
+type Problem = { field: string; reason: string };
 
 function emptyCounts(): PlanningCounts {
   return {
@@ -136,51 +140,82 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
       if (user.status === 'ACTIVE') confirmedActive++;
     }
 
+    // HR events not yet applied overlay the export: a joiner, mover or leaver takes effect before the export shows it.
+    const hrEvents = await store.pendingHrEvents(input.identitySourceId);
+    const overlays = foldHrEvents(hrEvents);
+
     // Pass 1: read, map and validate every record into the scratch database.
     const fields: SourceFields = { names: new Set() };
     const insertPerson = scratch.db.prepare(
       `INSERT INTO people (row, line, external_id, user_name, disposition, profile, groups, manager_ref, ref_key, next_change, problem_field, problem_reason)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const insertProblem = (row: number, line: number | null, externalId: string | null, problem: Problem) => {
+      insertPerson.run(row, line, externalId, null, null, null, null, null, null, null, problem.field, problem.reason);
+    };
+    const insertTerminated = (row: number, line: number | null, externalId: string) => {
+      insertPerson.run(row, line, externalId, null, 'terminated', null, null, null, null, null, null, null);
+    };
+    const insertMapped = (row: number, line: number | null, record: HrRecord, outcome: MapOutcome) => {
+      const marked = sourceProblem(record);
+      if (marked || !outcome.ok) {
+        const problem = marked ?? (!outcome.ok ? outcome.problem : undefined)!;
+        insertProblem(
+          row,
+          line,
+          (outcome.ok ? outcome.person.externalId : outcome.problem.externalId) ?? null,
+          problem,
+        );
+        return;
+      }
+      const p = outcome.person;
+      insertPerson.run(
+        row,
+        line,
+        p.externalId,
+        p.disposition === 'active' ? (p.profile.userName ?? '').toLowerCase() : null,
+        p.disposition,
+        p.disposition === 'active' ? JSON.stringify(p.profile) : null,
+        p.groups.length > 0 ? JSON.stringify(p.groups) : null,
+        p.managerRef ?? null,
+        p.disposition === 'active' ? (p.refKey ?? null) : null,
+        p.nextChange ?? null,
+        null,
+        null,
+      );
+    };
+    /** A person an HR event speaks of: a leaver is terminated; a record the event carried replaces fields. */
+    const insertOverlaid = (row: number, line: number | null, overlay: HrEventOverlay, exported?: HrRecord) => {
+      if (overlay.type === 'leaver') return insertTerminated(row, line, overlay.externalId);
+      const record = { ...exported, ...overlay.record };
+      const outcome = mapRecord(record, config.mapping, today);
+      const mappedId = outcome.ok ? outcome.person.externalId : outcome.problem.externalId;
+      if (mappedId !== overlay.externalId) {
+        return insertProblem(row, line, overlay.externalId, {
+          field: 'externalId',
+          reason: 'the record carried by an HR event for this person maps to another externalId, or to none',
+        });
+      }
+      insertMapped(row, line, record, outcome);
+    };
+    const overlaid = new Set<string>();
     try {
       for await (const { row, line, record } of readHrSource(config.source, fields)) {
         counts.recordsRead++;
         const outcome = mapRecord(record, config.mapping, today);
-        const marked = sourceProblem(record);
-        if (marked || !outcome.ok) {
-          const problem = marked ?? (!outcome.ok ? outcome.problem : undefined)!;
-          const externalId = outcome.ok ? outcome.person.externalId : outcome.problem.externalId;
-          insertPerson.run(
-            row,
-            line ?? null,
-            externalId ?? null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            problem.field,
-            problem.reason,
-          );
-        } else {
-          const p = outcome.person;
-          insertPerson.run(
-            row,
-            line ?? null,
-            p.externalId,
-            p.disposition === 'active' ? (p.profile.userName ?? '').toLowerCase() : null,
-            p.disposition,
-            p.disposition === 'active' ? JSON.stringify(p.profile) : null,
-            p.groups.length > 0 ? JSON.stringify(p.groups) : null,
-            p.managerRef ?? null,
-            p.disposition === 'active' ? (p.refKey ?? null) : null,
-            p.nextChange ?? null,
-            null,
-            null,
-          );
-        }
+        const externalId = outcome.ok ? outcome.person.externalId : outcome.problem.externalId;
+        const overlay = externalId === undefined ? undefined : overlays.get(externalId);
+        if (overlay && !sourceProblem(record)) {
+          overlaid.add(overlay.externalId);
+          insertOverlaid(row, line ?? null, overlay, record);
+        } else insertMapped(row, line ?? null, record, outcome);
+        scratch.wrote();
+      }
+      // People the export does not show (yet): joiners, and leavers it already dropped.
+      let row = counts.recordsRead;
+      for (const overlay of overlays.values()) {
+        if (overlaid.has(overlay.externalId) || (overlay.type !== 'leaver' && !overlay.record)) continue;
+        insertOverlaid(++row, null, overlay);
         scratch.wrote();
       }
     } catch (error) {
@@ -424,6 +459,13 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
       ),
     });
     report.planId = header.planId;
+    // Pending until this plan is applied; a dry run only looks.
+    if (!input.dryRun && hrEvents.length > 0) {
+      await store.markHrEventsConsumed(
+        hrEvents.map((e) => e.eventId),
+        header.planId,
+      );
+    }
     const reportPath = await writeReport(config.reports.dir, { ...report, reportId });
     return {
       planId: header.planId,
