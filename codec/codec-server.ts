@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
+import type { CodecAuth } from './codec-auth.ts';
 
 /** Payloads as the Web UI and `temporal --codec-endpoint` send them: metadata values and data in base64. */
 interface JsonPayload {
@@ -16,8 +16,8 @@ export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Browser origins (the Web UI) allowed to call; others get no CORS headers. */
   corsOrigins: string[];
-  /** The bearer token callers must present, or undefined when a proxy in front authenticates. */
-  bearerToken: string | undefined;
+  /** Who may call: a bearer token, the Web UI user's OIDC access token, or a proxy in front (codec-auth.ts). */
+  authorize: CodecAuth;
   /** Namespaces whose payloads this server decodes (the `x-namespace` header the UI sends). */
   namespaces: string[];
   logger: Logger;
@@ -36,7 +36,6 @@ export interface CodecServer {
  */
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
-  const expected = options.bearerToken === undefined ? undefined : digest(options.bearerToken);
   const server = createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
       options.logger.error({ err: error }, 'Codec server request failed');
@@ -71,10 +70,10 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (path !== '/encode' && path !== '/decode') return reply(response, 404, { error: 'not found' });
     if (request.method !== 'POST') return reply(response, 405, { error: 'use POST' });
 
-    if (expected && !authorized(request.headers.authorization, expected)) {
+    if (!(await options.authorize(request.headers.authorization))) {
       log(401);
       response.setHeader('www-authenticate', 'Bearer');
-      return reply(response, 401, { error: 'missing or wrong bearer token' });
+      return reply(response, 401, { error: 'missing or invalid credentials' });
     }
     const namespace = request.headers['x-namespace'];
     if (typeof namespace === 'string' && !options.namespaces.includes(namespace)) {
@@ -115,16 +114,6 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
         server.closeAllConnections();
       }),
   };
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** Compares digests in constant time, so response timing reveals nothing about the token. */
-function authorized(header: string | undefined, expected: Buffer): boolean {
-  const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  return match !== null && timingSafeEqual(digest(match[1]!.trim()), expected);
 }
 
 function reply(response: ServerResponse, status: number, body: unknown): void {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { bearerTokenAuth, jwtAuth, noAuth } from '../../codec/codec-auth.ts';
 import { codecFromConfig } from '../../codec/codec-from-config.ts';
 import { startCodecServer } from '../../codec/codec-server.ts';
 import { readSecret } from '../../config/secret-ref.ts';
@@ -38,7 +39,12 @@ export function registerCodecServer(program: Command): void {
         port: settings.port,
         codec,
         corsOrigins: settings.corsOrigins,
-        bearerToken: settings.auth.type === 'bearer' ? await readSecret(settings.auth.token) : undefined,
+        authorize:
+          settings.auth.type === 'bearer'
+            ? bearerTokenAuth(await readSecret(settings.auth.token))
+            : settings.auth.type === 'jwt'
+              ? jwtAuth(settings.auth)
+              : noAuth,
         namespaces: [config.temporal.namespace],
         logger,
       });

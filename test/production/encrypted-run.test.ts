@@ -11,6 +11,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AesGcmCodec, ENCODING } from '../../codec/aes-gcm-codec.ts';
+import { bearerTokenAuth } from '../../codec/codec-auth.ts';
 import { codecFromConfig } from '../../codec/codec-from-config.ts';
 import { startCodecServer, type CodecServer } from '../../codec/codec-server.ts';
 import { connectTemporal } from '../../client/temporal-client.ts';
@@ -152,7 +153,7 @@ describe('a production-configured worker (encryption on), end to end', () => {
       port: 0,
       codec,
       corsOrigins: config.codecServer!.corsOrigins,
-      bearerToken: CODEC_TOKEN,
+      authorize: bearerTokenAuth(CODEC_TOKEN),
       namespaces: [config.temporal.namespace],
       logger: createLogger({ level: 'silent' }),
     });
