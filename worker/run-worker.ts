@@ -22,6 +22,8 @@ export interface RunWorkerOptions {
   /** Called once the workers poll their task queues. */
   onReady?: (info: { healthUrl: string }) => void;
   logger?: Logger;
+  /** Stops the workers (as a shutdown signal would) when aborted: for a process that hosts more than the worker. */
+  stop?: AbortSignal;
 }
 
 /**
@@ -94,6 +96,7 @@ export async function runWorker(config: ServiceConfig, options: RunWorkerOptions
     closers.unshift(() => health.close());
 
     const running = Promise.all(workers.map((w) => w.run()));
+    options.stop?.addEventListener('abort', () => workers.forEach((w) => w.shutdown()), { once: true });
     logger.info(
       {
         taskQueue: config.temporal.taskQueue,
