@@ -4,7 +4,6 @@ import ms from 'ms';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { environmentOverrides, type Overrides } from './environment.ts';
-import { ScheduleDeclarationList } from './schedules.ts';
 import { SecretRef } from './secret-ref.ts';
 import { WebhooksSection } from './webhooks.ts';
 
@@ -164,11 +163,22 @@ const CodecServerSection = z
       .discriminatedUnion('type', [
         z.object({ type: z.literal('bearer'), token: SecretRef.describe('The expected bearer token') }).strict(),
         z
+          .object({
+            type: z.literal('jwt'),
+            issuer: z.url().describe("The Web UI's OIDC issuer"),
+            audience: z.string().min(1).describe('Audience the access token must be meant for'),
+            jwksUrl: z.url().describe("The issuer's JWKS URL (its signing keys)"),
+          })
+          .strict()
+          .describe("The Web UI user's access token (UI with OIDC and TEMPORAL_CODEC_PASS_ACCESS_TOKEN=true)"),
+        z
           .object({ type: z.literal('none') })
           .strict()
           .describe('Only behind a proxy that authenticates'),
       ])
-      .describe('How callers prove they may see decoded payloads'),
+      .describe(
+        'How callers prove they may see decoded payloads: `bearer` (a shared token: CLI, scripts), `jwt` (the Web UI user, via OIDC), `none` (a proxy in front authenticates)',
+      ),
   })
   .strict();
 
@@ -207,9 +217,6 @@ export const ServiceConfigSchema = z
       .optional()
       .describe('Path of the sync config (HR source, mapping, guardrails), relative to this file'),
     webhooks: WebhooksSection.optional().describe('The HR webhook receiver (`hr-okta-sync webhook-server`)'),
-    schedules: ScheduleDeclarationList.optional().describe(
-      'Schedules of syncs, applied by `hr-okta-sync schedule apply`',
-    ),
   })
   .strict()
   .transform((config) => ({
