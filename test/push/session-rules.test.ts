@@ -26,7 +26,8 @@ describe('pushPlan and Okta session rules', () => {
     // Imports take longer than the (scaled) five minutes would allow between sessions.
     harness = await startPushHarness({
       layoutLimits: SMALL_SESSIONS,
-      emulator: { durations: { fiveMinuteRuleMs: 1_500, importProcessingMs: 2_500 } },
+      // Wide enough that even a loaded machine opens the second session within the (scaled) five minutes.
+      emulator: { durations: { fiveMinuteRuleMs: 3_000, importProcessingMs: 5_000 } },
     });
     const { store, client, taskQueue, emulator, identitySourceId } = harness;
     const plan = await savePlan(store, { identitySourceId, upserts: people(20), deactivations: [] });
@@ -35,7 +36,7 @@ describe('pushPlan and Okta session rules', () => {
     const result = await client.workflow.execute(pushPlan, {
       taskQueue,
       workflowId,
-      args: [{ planId: plan.planId, options: FAST_PUSH }],
+      args: [{ planId: plan.planId, options: { ...FAST_PUSH, fiveMinuteRuleMs: 3_000 } }],
     });
 
     expect(result.sessions.map((s) => s.outcome)).toEqual(['COMPLETED', 'COMPLETED']);
@@ -44,7 +45,7 @@ describe('pushPlan and Okta session rules', () => {
     // One refusal, then one success after the timer: never hammered.
     expect(creates.map((r) => r.status)).toEqual([201, 400, 201]);
     const [first, second] = emulator.sessions({ identitySourceId });
-    expect(Date.parse(creates[2]!.time)).toBeGreaterThanOrEqual(Date.parse(first!.triggeredAt!) + 1_500);
+    expect(Date.parse(creates[2]!.time)).toBeGreaterThanOrEqual(Date.parse(first!.triggeredAt!) + 3_000);
     expect(second?.status).toBe('COMPLETED');
     await maybeSaveHistory(
       client,
