@@ -63,7 +63,7 @@ export function failureForStatus(call: FailedCall, identitySourceId: string): Ap
         'Okta allows one new import session per identity source every five minutes.',
       );
     }
-    if (text.includes('only one active') || text.includes('already') || text.includes('active session')) {
+    if (text.includes('only one active')) {
       return fail(OKTA_FAILURE.activeSessionExists, 'Another import session of this identity source is still open.');
     }
     if (text.includes('can be canceled') || text.includes('can be triggered') || text.includes('cannot be triggered')) {
