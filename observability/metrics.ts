@@ -1,12 +1,17 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
- * Our own metrics (the Temporal runtime serves its own on a separate port). One registry per process, so that tests
- * and several servers in one process do not share counters.
+ * A process's registry, with Node's own metrics (heap, event loop lag, …). Each server creates its own, so that tests
+ * and several servers in one process do not share counters; the webhook receiver adds its counters to one.
  */
-export function createMetrics() {
+export function createRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hr_okta_sync_' });
+  return registry;
+}
+
+/** The sync's metrics, fed by the worker's activity interceptor (activity-metrics.ts). */
+export function createMetrics(registry: Registry = createRegistry()) {
   return {
     registry,
     recordsPlanned: new Counter({
