@@ -25,10 +25,7 @@ export const GenericHrEvent = z
 
 const MAX_EVENTS_PER_REQUEST = 1000;
 
-export const GenericHrEventBody = z.union([
-  GenericHrEvent,
-  z.object({ events: z.array(GenericHrEvent).min(1).max(MAX_EVENTS_PER_REQUEST) }).strict(),
-]);
+const GenericHrEventBatch = z.object({ events: z.array(GenericHrEvent).min(1).max(MAX_EVENTS_PER_REQUEST) }).strict();
 
 /** A body that is no valid event: the reason names the event and field, never a value from it. */
 export class InvalidEvents extends Error {
@@ -43,9 +40,10 @@ export class InvalidEvents extends Error {
  * the same on every retry), suffixed with its position in a batch.
  */
 export function genericEvents(body: unknown, deliveryId: string, defaultIdentitySourceId: string): HrEvent[] {
-  const parsed = GenericHrEventBody.safeParse(body);
+  // Told apart by shape, so that a refusal names the field of the event that is wrong.
+  const batch = typeof body === 'object' && body !== null && 'events' in body;
+  const parsed = batch ? GenericHrEventBatch.safeParse(body) : GenericHrEvent.safeParse(body);
   if (!parsed.success) throw new InvalidEvents(describeIssues(parsed.error));
-  const batch = 'events' in parsed.data;
   const events = 'events' in parsed.data ? parsed.data.events : [parsed.data];
   return events.map((event, i) => ({
     eventId: event.id ?? (batch ? `${deliveryId}#${i}` : deliveryId),

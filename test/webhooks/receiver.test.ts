@@ -1,0 +1,192 @@
+import { request } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStateStore } from '../../activities/store/open.ts';
+import type { StateStore } from '../../activities/store/state-store.ts';
+import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from '../../client/webhook-server.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { coordinatorWorkflowId } from '../../workflows/sync-messages.ts';
+import { testClient, uniqueTaskQueue } from '../support/temporal.ts';
+import { newSecret, sendBambooHr, sendStandard } from './senders.ts';
+
+// No worker serves the task queue: a signal is recorded by Temporal (which is all the receiver waits for), and the
+// coordinator's history shows how many there were.
+let client: Client;
+let store: StateStore;
+let identitySourceId: string;
+const servers: WebhookServer[] = [];
+
+beforeEach(async () => {
+  client = await testClient();
+  store = await openStateStore('sqlite::memory:');
+  identitySourceId = `0oa${randomUUID().replace(/-/g, '').slice(0, 17)}`;
+});
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+  await client.workflow
+    .getHandle(coordinatorWorkflowId(identitySourceId))
+    .terminate('test finished')
+    .catch(() => undefined);
+  await client.connection.close();
+  await store.close();
+});
+
+async function start(options: Partial<WebhookServerOptions> = {}): Promise<WebhookServer> {
+  const server = await startWebhookServer({
+    temporal: client,
+    store,
+    identitySourceId,
+    taskQueue: uniqueTaskQueue('webhooks'),
+    logger: createLogger({ level: 'silent' }),
+    ...options,
+  });
+  servers.push(server);
+  return server;
+}
+
+function joiner(id: string, externalId = 'E2001') {
+  return {
+    id,
+    type: 'joiner',
+    occurredAt: new Date().toISOString(),
+    person: { externalId, record: { employee_id: externalId, job_title: 'Analyst' } },
+  };
+}
+
+async function signalsReceived(): Promise<number> {
+  const history = await client.workflow.getHandle(coordinatorWorkflowId(identitySourceId)).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'hrChanged')
+    .length;
+}
+
+describe('webhook receiver: Standard Webhooks signatures', () => {
+  it('accepts a valid signature, and any secret of a rotation; refuses a wrong secret', async () => {
+    const [old, current] = [newSecret(), newSecret()];
+    const server = await start({ standardSecrets: [current, old] });
+    expect((await sendStandard(server.url, joiner('e1'), { secrets: [current] })).status).toBe(202);
+    expect((await sendStandard(server.url, joiner('e2'), { secrets: [old] })).status).toBe(202);
+    // A sender mid-rotation signs with both; one known secret is enough.
+    expect((await sendStandard(server.url, joiner('e3'), { secrets: [newSecret(), current] })).status).toBe(202);
+    const wrong = await sendStandard(server.url, joiner('e4'), { secrets: [newSecret()] });
+    expect(wrong.status).toBe(401);
+    expect((await store.pendingHrEvents(identitySourceId)).map((e) => e.eventId)).toEqual(['e1', 'e2', 'e3']);
+  });
+
+  it('refuses a stale timestamp and a tampered body, storing nothing', async () => {
+    const secret = newSecret();
+    const server = await start({ standardSecrets: [secret] });
+    const stale = await sendStandard(server.url, joiner('e1'), {
+      secrets: [secret],
+      at: new Date(Date.now() - 6 * 60_000),
+    });
+    expect(stale.status).toBe(401);
+    const tampered = await sendStandard(server.url, joiner('e2'), {
+      secrets: [secret],
+      tamper: (raw) => raw.replace('Analyst', 'Admin'),
+    });
+    expect(tampered.status).toBe(401);
+    expect(await store.pendingHrEvents(identitySourceId)).toEqual([]);
+  });
+
+  it('refuses a body that is not a valid event, naming the field', async () => {
+    const secret = newSecret();
+    const server = await start({ standardSecrets: [secret] });
+    const response = await sendStandard(server.url, { ...joiner('e1'), type: 'promotion' }, { secrets: [secret] });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toMatch(/^type: /);
+    const foreign = await sendStandard(
+      server.url,
+      { ...joiner('e2'), identitySourceId: '0oaSomebodyElse' },
+      { secrets: [secret] },
+    );
+    expect(foreign.status).toBe(400);
+  });
+});
+
+describe('webhook receiver: BambooHR signatures', () => {
+  const body = {
+    employees: [{ id: '2001', action: 'Created', timestamp: '2026-11-28T10:00:00Z', fields: { job_title: 'Analyst' } }],
+  };
+
+  it('accepts a valid signature; refuses a wrong key, a stale timestamp and a tampered body', async () => {
+    const secret = randomUUID();
+    const server = await start({ bambooHrSecret: secret });
+    expect((await sendBambooHr(server.url, body, { secret })).status).toBe(202);
+    expect((await sendBambooHr(server.url, body, { secret: randomUUID() })).status).toBe(401);
+    expect((await sendBambooHr(server.url, body, { secret, at: new Date(Date.now() - 6 * 60_000) })).status).toBe(401);
+    const tampered = await sendBambooHr(server.url, body, {
+      secret,
+      tamper: (raw) => raw.replace('Analyst', 'Admin'),
+    });
+    expect(tampered.status).toBe(401);
+    const events = await store.pendingHrEvents(identitySourceId);
+    expect(events).toMatchObject([
+      { type: 'joiner', externalId: '2001', record: { job_title: 'Analyst' }, occurredAt: '2026-11-28T10:00:00.000Z' },
+    ]);
+  });
+});
+
+describe('webhook receiver: limits, dedup and durability', () => {
+  it('refuses a body over the limit, with or without a declared length', async () => {
+    const secret = newSecret();
+    const server = await start({ standardSecrets: [secret], maxBodyBytes: 2048 });
+    const big = { ...joiner('e1'), person: { externalId: 'E1', record: { notes: 'x'.repeat(4096) } } };
+    expect((await sendStandard(server.url, big, { secrets: [secret] })).status).toBe(413);
+
+    // Chunked: no Content-Length, so the limit is counted while reading.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${server.url}/webhooks/standard`, { method: 'POST' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 4; i++) req.write('x'.repeat(1024));
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect(await store.pendingHrEvents(identitySourceId)).toEqual([]);
+  });
+
+  it('stores and signals a repeated event once', async () => {
+    const secret = newSecret();
+    const server = await start({ standardSecrets: [secret] });
+    const first = await sendStandard(server.url, joiner('e1'), { secrets: [secret], id: 'msg_1' });
+    expect(first.status).toBe(202);
+    const again = await sendStandard(server.url, joiner('e1'), { secrets: [secret], id: 'msg_1' });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ accepted: 0, duplicates: 1 });
+    // A batch with the known event and a new one: only the new one is signalled.
+    const batch = await sendStandard(
+      server.url,
+      { events: [joiner('e1'), joiner('e2', 'E2002')] },
+      { secrets: [secret] },
+    );
+    expect(await batch.json()).toEqual({ accepted: 1, duplicates: 1 });
+    expect(await store.pendingHrEvents(identitySourceId)).toHaveLength(2);
+    expect(await signalsReceived()).toBe(2);
+  });
+
+  it('answers 503 while Temporal is unreachable, keeping the event, and 202 when the sender retries later', async () => {
+    const secret = newSecret();
+    const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+    const down = await start({ standardSecrets: [secret], temporal: unreachable, handoffTimeoutMs: 2_000 });
+    const refused = await sendStandard(down.url, joiner('e1'), { secrets: [secret], id: 'msg_1' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect(await store.pendingHrEvents(identitySourceId)).toMatchObject([{ eventId: 'e1' }]);
+    expect((await store.pendingHrEvents(identitySourceId))[0]?.handedOffAt).toBeUndefined();
+    const readiness = await fetch(`${down.url}/readyz`);
+    expect(readiness.status).toBe(503);
+
+    // Temporal is back (a receiver on the same store that reaches it): the same delivery is handed off now.
+    const up = await start({ standardSecrets: [secret] });
+    const accepted = await sendStandard(up.url, joiner('e1'), { secrets: [secret], id: 'msg_1' });
+    expect(accepted.status).toBe(202);
+    expect((await store.pendingHrEvents(identitySourceId))[0]?.handedOffAt).toBeDefined();
+    expect(await signalsReceived()).toBe(1);
+    expect((await fetch(`${up.url}/readyz`)).status).toBe(200);
+    await unreachable.connection.close();
+  });
+});
