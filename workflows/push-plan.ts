@@ -84,7 +84,7 @@ function activitiesFor(options: typeof DEFAULTS & PushOptions) {
         initialInterval: '1 second',
         backoffCoefficient: 2,
         maximumInterval: '1 minute',
-        nonRetryableErrorTypes: ['PlanNotFound', 'PlanNotLaidOut'],
+        nonRetryableErrorTypes: ['PlanNotFound', 'PlanNotLaidOut', 'OversizedItemError'],
       },
     }),
   };

@@ -83,9 +83,13 @@ export interface LayoutLimits {
   requestsPerSession: number;
 }
 
+const ENVELOPE_BYTES = Object.fromEntries(
+  PUSH_ORDER.map((operation) => [operation, Buffer.byteLength(serializeBody(operation, []))]),
+) as Record<BulkOperation, number>;
+
 /** Bytes of the body around the items: `{"entityType":"USERS","profiles":[` … `]}` and the like. */
 function envelopeBytes(operation: BulkOperation): number {
-  return Buffer.byteLength(serializeBody(operation, []));
+  return ENVELOPE_BYTES[operation];
 }
 
 /**
