@@ -24,7 +24,9 @@ export function registerReport(program: Command): void {
           );
         }
         if (!plan.report) throw new CommandFailure(`Plan ${plan.planId} was stored without a report`);
-        process.stdout.write(renderReport(plan.report as PlanningReport, options.json ? 'json' : 'text'));
+        // A report is written before its plan is stored, so it may not name the plan yet.
+        const report = { ...(plan.report as PlanningReport), planId: plan.planId };
+        process.stdout.write(renderReport(report, options.json ? 'json' : 'text'));
       }),
     );
 }
