@@ -41,7 +41,18 @@ let runtimeMetricsPort: number;
 const secretEnv = (token: string) => ({ E2E_OKTA_TOKEN: token, E2E_KEY_1: KEY, E2E_CODEC_TOKEN: CODEC_TOKEN });
 
 beforeAll(async () => {
-  harness = await startPushHarness({ noWorker: true });
+  harness = await startPushHarness({
+    noWorker: true,
+    // Two 429s, for the metrics: one when opening the session, one on an upload.
+    emulator: {
+      faults: {
+        script: [
+          { endpoint: 'create-session', nth: 1, respond: 429, resetInMs: 300 },
+          { endpoint: 'bulk-upsert', nth: 1, respond: 429, resetInMs: 300 },
+        ],
+      },
+    },
+  });
   Object.assign(process.env, secretEnv(harness.token));
   runtimeMetricsPort = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-e2e-'));
@@ -238,6 +249,8 @@ describe('a production-configured worker (encryption on), end to end', () => {
     expect(metrics).toContain('hr_okta_sync_sessions_opened_total 1');
     expect(metrics).toContain('hr_okta_sync_sessions_total{outcome="COMPLETED"} 1');
     expect(metrics).toContain('hr_okta_sync_change_to_completed_seconds_count 1');
+    expect(metrics).toContain('hr_okta_sync_rate_limit_waits_total{activity="openSession"} 1');
+    expect(metrics).toContain('hr_okta_sync_rate_limit_waits_total{activity="uploadRequest"} 1');
 
     const runtime = await (await fetch(`http://127.0.0.1:${runtimeMetricsPort}/metrics`)).text();
     expect(runtime).toMatch(/^temporal_activity_execution_latency\w*\{/m);
@@ -273,9 +286,14 @@ describe('a production-configured worker (encryption on), end to end', () => {
   });
 
   it('drains and exits with code 0 on SIGTERM', async () => {
-    const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
     worker.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    // Nothing is in flight, so the drain takes far less than the 5 s grace time.
+    const exit = await waitFor(
+      () => (worker.exitCode === null ? undefined : { code: worker.exitCode }),
+      'the worker to exit after SIGTERM',
+      15_000,
+    );
+    expect(exit.code).toBe(0);
     expect(jsonLines(workerLog).some((l) => l.msg === 'Worker stopped')).toBe(true);
   });
 });
