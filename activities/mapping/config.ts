@@ -207,6 +207,15 @@ export const syncConfigSchema = z.strictObject({
   source: sourceSchema,
   mapping: mappingSchema,
   guardrails: guardrailsSchema,
+  hrEvents: z
+    .strictObject({
+      /**
+       * How long an applied HR event (webhook) keeps overlaying the export: an export that lags behind the HR system's
+       * webhooks would otherwise undo a joiner, mover or leaver at the next sync.
+       */
+      retainAppliedHours: z.number().min(0).default(24),
+    })
+    .prefault({}),
   reports: z
     .strictObject({ dir: z.string().default('reports'), samples: z.number().int().min(0).default(10) })
     .default({

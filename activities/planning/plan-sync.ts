@@ -141,7 +141,8 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
     }
 
     // HR events not yet applied overlay the export: a joiner, mover or leaver takes effect before the export shows it.
-    const hrEvents = await store.pendingHrEvents(input.identitySourceId);
+    const retainSince = new Date(Date.now() - config.hrEvents.retainAppliedHours * 3_600_000).toISOString();
+    const hrEvents = await store.pendingHrEvents(input.identitySourceId, retainSince);
     const overlays = foldHrEvents(hrEvents);
 
     // Pass 1: read, map and validate every record into the scratch database.

@@ -520,12 +520,12 @@ export class SqlStateStore implements StateStore {
     }
   }
 
-  async pendingHrEvents(identitySourceId: string): Promise<StoredHrEvent[]> {
+  async pendingHrEvents(identitySourceId: string, retainAppliedSince?: string): Promise<StoredHrEvent[]> {
     const rows = await this.#db.all<HrEventRow>(
       `SELECT e.* FROM hr_events e LEFT JOIN plans p ON p.plan_id = e.consumed_by_plan
-       WHERE e.identity_source_id = ? AND (p.status IS NULL OR p.status <> 'applied')
+       WHERE e.identity_source_id = ? AND (p.status IS NULL OR p.status <> 'applied' OR e.received_at >= ?)
        ORDER BY e.occurred_at, e.received_at, e.event_id`,
-      [identitySourceId],
+      [identitySourceId, retainAppliedSince ?? '9999'],
     );
     return rows.map(toHrEvent);
   }

@@ -212,10 +212,11 @@ export interface StateStore {
   recordHrEvent(event: HrEvent, receivedAt: string): Promise<{ isNew: boolean; handedOff: boolean }>;
   markHrEventsHandedOff(eventIds: string[], handedOffAt: string): Promise<void>;
   /**
-   * Events of an identity source not yet applied: none of the plans that took them into account was applied (a
-   * failed, rejected or cancelled plan leaves them pending). Ordered by occurredAt, then arrival.
+   * Events of an identity source that still overlay the export: those no applied plan took into account (a failed,
+   * rejected or cancelled plan leaves them pending), and applied ones received after `retainAppliedSince`, so that an
+   * HR export that lags behind its webhooks does not undo them. Ordered by occurredAt, then arrival.
    */
-  pendingHrEvents(identitySourceId: string): Promise<StoredHrEvent[]>;
+  pendingHrEvents(identitySourceId: string, retainAppliedSince?: string): Promise<StoredHrEvent[]>;
   /** Records that a plan took these events into account. */
   markHrEventsConsumed(eventIds: string[], planId: string): Promise<void>;
 }
