@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { loadSyncConfig } from '../../activities/mapping/config.ts';
 import { formatEffectiveConfig, secretReport } from '../../config/effective-config.ts';
 import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
 
@@ -29,8 +30,17 @@ export function registerConfig(program: Command): void {
       if (secrets.missing > 0) {
         console.error(`${secrets.missing} secret(s) missing: set the variables or mount the files named above.`);
         process.exitCode = 1;
-        return;
       }
+      if (loaded.sync) {
+        try {
+          await loadSyncConfig(loaded.sync);
+          console.error(`✓ sync: ${loaded.sync} is valid`);
+        } catch (error) {
+          console.error(`✗ sync: ${(error as Error).message}`);
+          process.exitCode = 1;
+        }
+      }
+      if (process.exitCode === 1) return;
       console.error(`✓ ${options.config} is valid.`);
     });
 }

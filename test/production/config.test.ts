@@ -172,5 +172,14 @@ describe('hr-okta-sync config check', () => {
     expect((missing as { stderr: string }).stderr).toContain(
       '✗ okta.auth.token: env:OKTA_TOKEN (environment variable OKTA_TOKEN is not set)',
     );
+
+    // A sync config that names it, but is wrong: the error names its file and key.
+    const withSync = await configFile(stringify({ ...MINIMAL, sync: 'sync.yaml' }));
+    await writeFile(join(withSync, '..', 'sync.yaml'), 'source: { type: csv, location: hr.csv }\nmapping: {}\n');
+    const badSync = await execFileAsync(process.execPath, [CLI, 'config', 'check', '-c', withSync], {
+      env: { ...process.env, OKTA_TOKEN: 'x' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(badSync).toMatchObject({ code: 1 });
+    expect((badSync as { stderr: string }).stderr).toMatch(/✗ sync: .*sync\.yaml: mapping\.externalId/);
   });
 });

@@ -139,6 +139,17 @@ describe('docker-compose.yml', () => {
       expect('env' in ref && provided.has(ref.env), `${path} is provided by deploy/worker.env.example`).toBe(true);
     }
   });
+
+  it('probes the ports the mounted config listens on', async () => {
+    const config = await loadServiceConfig(ROOT + 'deploy/config.yaml', { env: {} });
+    const probe = (name: string) => JSON.stringify(compose.services[name]!.healthcheck!.test);
+    expect(probe('worker')).toContain(`127.0.0.1:${config.worker.http.port}/readyz`);
+    expect(config.worker.http.host).toBe('0.0.0.0');
+    expect(probe('codec-server')).toContain(`127.0.0.1:${config.codecServer!.port}/healthz`);
+    expect(config.codecServer!.host).toBe('0.0.0.0');
+    expect(config.codecServer!.corsOrigins).toContain('http://localhost:8080');
+    expect(config.temporal.address).toBe('temporal:7233');
+  });
 });
 
 describe('Dockerfile', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { stringify } from 'yaml';
 import { missingSearchAttributes } from '../../client/search-attribute-setup.ts';
 import { testClient } from '../support/temporal.ts';
@@ -20,7 +21,7 @@ describe('hr-okta-sync setup-temporal', () => {
     const namespace = `setup-${randomUUID()}`;
     await client.workflowService.registerNamespace({
       namespace,
-      workflowExecutionRetentionPeriod: { seconds: 86_400 },
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
     });
     // A new namespace reaches the server's namespace cache after a moment.
     await waitFor(
