@@ -2,7 +2,7 @@
  * Benchmark 2: push a change set through the emulator under Okta's limits (durations scaled down by --scale) and
  * compare wall time and requests with the theoretical minimum computed from the same parameters.
  *
- *   node bench/push.ts [--records 100000] [--scale 20] [--upload-concurrency 4] [--preset enterprise,free-org]
+ *   node bench/push.ts [--records 100000] [--scale 20] [--upload-concurrency 16] [--preset enterprise,free-org]
  */
 import { parseArgs } from 'node:util';
 import { startOktaEmulator } from '../okta-emulator/index.ts';
@@ -58,7 +58,7 @@ const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '100000' },
     scale: { type: 'string', default: '20' },
-    'upload-concurrency': { type: 'string', default: '4' },
+    'upload-concurrency': { type: 'string', default: '16' },
     preset: { type: 'string', default: 'enterprise,free-org,slow-import' },
   },
 });
