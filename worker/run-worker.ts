@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadSyncConfig } from '../activities/mapping/config.ts';
 import { openStateStore } from '../activities/store/open.ts';
+import { coordinatorOptionsOf } from '../config/coordinator-options.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import { resolveStoreUrl } from '../config/store-url.ts';
 import { connectTemporal, dataConverterFor, temporalConnectionSettings } from '../client/temporal-client.ts';
@@ -58,7 +59,11 @@ export async function runWorker(config: ServiceConfig, options: RunWorkerOptions
         okta,
         temporal,
         syncConfig: await syncConfigOf(config),
-        defaults: { identitySourceId: config.okta.identitySourceId, taskQueue: config.temporal.taskQueue },
+        defaults: {
+          identitySourceId: config.okta.identitySourceId,
+          taskQueue: config.temporal.taskQueue,
+          coordinator: coordinatorOptionsOf(config),
+        },
       }),
       interceptors: { activity: [activityMetricsInterceptor(metrics, store)] },
       shutdownGraceTime: ms(config.worker.shutdownGraceTime as ms.StringValue),
@@ -96,7 +101,12 @@ export async function runWorker(config: ServiceConfig, options: RunWorkerOptions
     closers.unshift(() => health.close());
 
     const running = Promise.all(workers.map((w) => w.run()));
-    options.stop?.addEventListener('abort', () => workers.forEach((w) => w.shutdown()), { once: true });
+    options.stop?.addEventListener(
+      'abort',
+      // A shutdown signal may have stopped them already.
+      () => workers.filter((w) => w.getState() === 'RUNNING').forEach((w) => w.shutdown()),
+      { once: true },
+    );
     logger.info(
       {
         taskQueue: config.temporal.taskQueue,

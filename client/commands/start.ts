@@ -12,17 +12,23 @@ import { searchAttributeTypes } from '../../workflows/search-attributes.ts';
 import type { SyncSummary } from '../../workflows/sync-messages.ts';
 import { sync } from '../../workflows/sync.ts';
 import { connectTemporal } from '../temporal-client.ts';
+import { startWebhookServer } from '../webhook-server.ts';
+import { openStateStore } from '../../activities/store/open.ts';
+import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
+import { createLogger } from '../../observability/logger.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 /** The local emulator's identity source: fixed, so a restarted stack finds its directory and its confirmed record. */
 const LOCAL_IDENTITY_SOURCE = '0oalocalhrsync000001';
 const TOKEN_VARIABLE = 'HR_OKTA_SYNC_LOCAL_OKTA_TOKEN';
+const WEBHOOK_SECRET_VARIABLE = 'HR_OKTA_SYNC_WEBHOOK_SECRET';
 
 interface StartOptions {
   once?: boolean;
   temporalPort: string;
   uiPort: string;
   oktaPort: string;
+  webhookPort: string;
 }
 
 /** A preferred port when it is free (the usual 7233/8233/8081), else any free one. */
@@ -37,7 +43,8 @@ async function portOr(preferred: number): Promise<number> {
 
 /**
  * `hr-okta-sync start` (what `npm start` runs): the whole stack on embedded defaults, on this machine only: the
- * Temporal dev server with its Web UI, the Okta emulator, a worker, then a first sync of the sample HR export.
+ * Temporal dev server with its Web UI, the Okta emulator, a worker, the HR webhook receiver, then a first sync of the
+ * sample HR export.
  * State lives in .cache/local-stack, so a restart keeps Temporal's history, Okta's directory and what Okta confirmed.
  */
 export function registerStart(program: Command): void {
@@ -48,6 +55,7 @@ export function registerStart(program: Command): void {
     .option('--temporal-port <port>', 'Temporal gRPC port (a free one if taken)', '7233')
     .option('--ui-port <port>', 'Temporal Web UI port (a free one if taken)', '8233')
     .option('--okta-port <port>', 'Okta emulator port (a free one if taken)', '8081')
+    .option('--webhook-port <port>', 'webhook receiver port (a free one if taken)', '8787')
     .action(async (options: StartOptions) => {
       const dir = join(cacheDir(), 'local-stack');
       await mkdir(dir, { recursive: true });
@@ -103,17 +111,31 @@ export function registerStart(program: Command): void {
       worker.catch((error: unknown) => ready.reject(error));
       await ready.promise;
 
+      const client = await connectTemporal(config);
+      const store = await openStateStore(config.store.url);
+      const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+      const webhooks = await startWebhookServer({
+        temporal: client,
+        store,
+        identitySourceId: LOCAL_IDENTITY_SOURCE,
+        taskQueue: config.temporal.taskQueue,
+        coordinator: coordinatorOptionsOf(config),
+        standardSecrets: [webhookSecret],
+        port: await portOr(Number(options.webhookPort)),
+        logger: createLogger({ level: 'warn', base: { service: 'webhook-server' } }),
+      });
+
       const uiUrl = `${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`;
       say('');
       say(`Temporal Web UI   ${uiUrl}`);
       say(`Okta emulator     ${okta.url}  (directory: ${okta.url}/__emulator/users)`);
       say(`Worker health     ${workerHealth}/readyz, metrics ${workerHealth}/metrics`);
+      say(`HR webhooks       ${webhooks.url}/webhooks/standard (Standard Webhooks)`);
       say('');
       say(
         `Syncing the sample HR export ${join(EXAMPLES, 'hr-export.csv')} into identity source ${LOCAL_IDENTITY_SOURCE}…`,
       );
 
-      const client = await connectTemporal(config);
       let failed = false;
       try {
         const summary = (await client.workflow.execute(sync, {
@@ -132,11 +154,18 @@ export function registerStart(program: Command): void {
       say('Next: edit examples/hr-export.csv, then start a sync from the Web UI ("Start Workflow": type `sync`,');
       say(`task queue \`${config.temporal.taskQueue}\`, input {}) or with:`);
       say(`  HR_OKTA_SYNC__TEMPORAL__ADDRESS=${temporal.address} npx hr-okta-sync sync --wait`);
+      say('Send a signed sample HR webhook (a joiner; one delta sync follows a few seconds later):');
+      say(
+        `  ${WEBHOOK_SECRET_VARIABLE}=${webhookSecret} npx hr-okta-sync webhook-send ` +
+          `--url ${webhooks.url}/webhooks/standard --file examples/webhook-joiner.json`,
+      );
 
       const stop = async () => {
+        await webhooks.stop();
         await client.connection.close();
         stopWorker.abort();
         await worker.catch(() => undefined);
+        await store.close();
         await okta.stop();
         await temporal.stop();
       };

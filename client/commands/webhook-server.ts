@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { openStateStore } from '../../activities/store/open.ts';
+import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { readSecret } from '../../config/secret-ref.ts';
 import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
 import { resolveStoreUrl } from '../../config/store-url.ts';
@@ -45,6 +46,7 @@ export function registerWebhookServer(program: Command): void {
         store,
         identitySourceId: config.okta.identitySourceId,
         taskQueue: config.temporal.taskQueue,
+        coordinator: coordinatorOptionsOf(config),
         standardSecrets: await Promise.all(settings.standardSecrets.map(readSecret)),
         ...(settings.bambooHrSecret ? { bambooHrSecret: await readSecret(settings.bambooHrSecret) } : {}),
         host: settings.host,

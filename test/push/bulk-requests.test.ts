@@ -7,7 +7,7 @@ type Items = { [O in BulkOperation]?: ItemOf<O>[] };
 
 function source(items: Items) {
   return <O extends BulkOperation>(operation: O): AsyncIterable<ItemOf<O>> => {
-    const all = (items[operation] ?? []);
+    const all = items[operation] ?? [];
     return {
       [Symbol.asyncIterator]: () => {
         let at = 0;

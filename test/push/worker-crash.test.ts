@@ -59,6 +59,8 @@ describe('pushPlan across a worker crash', () => {
           rateLimitShare: 1,
         },
         store: { url: storeUrl },
+        // Ports of its own: other test runs may share the machine.
+        worker: { http: { port: 0 }, runtimeMetrics: false },
       }),
     );
     // 12,000 people: 60 requests of 200, in two sessions (50 + 10) under Okta's real limits.
