@@ -1,4 +1,7 @@
-import { format, isValid, parse, parseISO } from 'date-fns';
+import { format } from 'date-fns/format';
+import { isValid } from 'date-fns/isValid';
+import { parse } from 'date-fns/parse';
+import { parseISO } from 'date-fns/parseISO';
 import type { Condition, Transform, ValueSpec } from './config.ts';
 
 /** One HR record as read: field name → value (strings from CSV; any JSON value from JSON sources). */

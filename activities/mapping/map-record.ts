@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import type { Profile } from '../store/state-store.ts';
 import type { MappingConfig } from './config.ts';
 import { MappingIssue, evaluate, fieldValue, matches, parseHrDate, toAscii } from './expressions.ts';
