@@ -4,6 +4,7 @@ import ms from 'ms';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { environmentOverrides, type Overrides } from './environment.ts';
+import { ScheduleDeclarationList } from './schedules.ts';
 import { SecretRef } from './secret-ref.ts';
 import { WebhooksSection } from './webhooks.ts';
 
@@ -217,6 +218,9 @@ export const ServiceConfigSchema = z
       .optional()
       .describe('Path of the sync config (HR source, mapping, guardrails), relative to this file'),
     webhooks: WebhooksSection.optional().describe('The HR webhook receiver (`hr-okta-sync webhook-server`)'),
+    schedules: ScheduleDeclarationList.optional().describe(
+      'Schedules of syncs, applied by `hr-okta-sync schedule apply`',
+    ),
   })
   .strict()
   .transform((config) => ({
