@@ -5,6 +5,7 @@
  *
  *   node chaos/run.ts [--kill-trials 3] [--kills 2] [--fault-trials 2] [--restart-trials 1] [--records 20000]
  *                     [--scenario worker-kill,temporal-restart,okta-faults,emulator-restart]
+ *                     [--requests-per-session 46]   (lay plans out with headroom for re-sent uploads)
  */
 import { parseArgs } from 'node:util';
 import { printTable, saveResult, seconds } from '../bench/support/report.ts';
@@ -13,7 +14,7 @@ import { oktaFaults } from './scenarios/okta-faults.ts';
 import { temporalRestart } from './scenarios/temporal-restart.ts';
 import { workerKill } from './scenarios/worker-kill.ts';
 import { ChaosStack } from './stack.ts';
-import type { TrialOutcome } from './trial.ts';
+import { setRequestsPerSession, type TrialOutcome } from './trial.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,11 +24,13 @@ const { values } = parseArgs({
     'restart-trials': { type: 'string', default: '1' },
     records: { type: 'string', default: '20000' },
     scenario: { type: 'string', default: 'worker-kill,temporal-restart,okta-faults,emulator-restart' },
+    'requests-per-session': { type: 'string' },
   },
 });
 const records = Number(values.records);
 const scenarios = new Set(values.scenario.split(','));
 const restartTrials = Number(values['restart-trials']);
+if (values['requests-per-session']) setRequestsPerSession(Number(values['requests-per-session']));
 
 const stack = new ChaosStack();
 const outcomes: TrialOutcome[] = [];

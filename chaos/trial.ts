@@ -4,9 +4,19 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CUSTOM_ATTRIBUTES, personProfile, plannedPeople } from '../bench/support/hr-people.ts';
+import { layOutRequests, OKTA_LIMITS } from '../activities/okta/bulk-requests.ts';
 import { pushPlan } from '../workflows/push-plan.ts';
 import type { PushOptions, PushResult } from '../workflows/push-messages.ts';
 import type { ChaosStack } from './stack.ts';
+
+/**
+ * Requests per session when set (`--requests-per-session`): the plan is laid out ahead with this limit instead of
+ * Okta's 50, to try out headroom for re-sent uploads.
+ */
+let requestsPerSession: number | undefined;
+export function setRequestsPerSession(value: number | undefined): void {
+  requestsPerSession = value;
+}
 
 export const CHAOS_PUSH: PushOptions = {
   pollIntervalMs: 200,
@@ -63,6 +73,14 @@ export async function runTrial(
     upserts: plannedPeople(records, { variant }),
     deactivations: [],
   });
+  if (requestsPerSession !== undefined) {
+    // A layout saved ahead is the one the worker pushes (prepareImport lays a plan out only once).
+    const limits = { ...OKTA_LIMITS, requestsPerSession };
+    await stack.store.savePushLayout(
+      plan.planId,
+      await layOutRequests((operation) => stack.store.streamItems(plan.planId, operation), limits),
+    );
+  }
   const firstSeq = stack.emulator.requests().total;
   const context: TrialContext = {
     stack,
