@@ -84,6 +84,8 @@ export class ChaosStack {
           requestTimeoutMs: 5_000,
         },
         store: { url: this.storeUrl },
+        // No fixed ports: other workers may run on this machine.
+        worker: { http: { port: 0 }, runtimeMetrics: false },
       }),
     );
     const child = spawn(process.execPath, [CLI, 'worker', '--config', config, '--workflow-bundle', this.bundlePath], {
