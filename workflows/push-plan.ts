@@ -44,6 +44,7 @@ function activitiesFor(options: typeof DEFAULTS & PushOptions) {
   const heartbeatTimeout = options.heartbeatTimeoutMs;
   // Okta calls may run on a queue of their own, whose activity rate the server caps across all workers.
   const oktaQueue = options.oktaTaskQueue ? { taskQueue: options.oktaTaskQueue } : {};
+  const backoff = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
   return {
     // Okta calls. A pacer may hold a call up to one rate-limit window (~60 s) before sending it, plus the request.
     // 5xx and dropped connections retry with backoff through 30 minutes of Okta trouble, then the run fails and says
@@ -53,12 +54,7 @@ function activitiesFor(options: typeof DEFAULTS & PushOptions) {
       startToCloseTimeout: '3 minutes',
       scheduleToCloseTimeout: '30 minutes',
       heartbeatTimeout,
-      retry: {
-        initialInterval: '1 second',
-        backoffCoefficient: 2,
-        maximumInterval: '1 minute',
-        nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES,
-      },
+      retry: { ...backoff, nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES },
     }),
     // Polling a triggered import: each "still TRIGGERED" is a retry whose delay is the poll interval, so a long
     // import costs no history events. Okta expires a session after 24 h without requests: 25 h bounds the wait.
@@ -67,12 +63,7 @@ function activitiesFor(options: typeof DEFAULTS & PushOptions) {
       startToCloseTimeout: '2 minutes',
       scheduleToCloseTimeout: '25 hours',
       heartbeatTimeout,
-      retry: {
-        initialInterval: '1 second',
-        backoffCoefficient: 2,
-        maximumInterval: '1 minute',
-        nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES,
-      },
+      retry: { ...backoff, nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES },
     }),
     // State store calls: database work that must eventually succeed; a store outage is waited out for an hour.
     // Laying out a plan of a million records reads them all once, hence the long start-to-close.
@@ -80,12 +71,7 @@ function activitiesFor(options: typeof DEFAULTS & PushOptions) {
       startToCloseTimeout: '10 minutes',
       scheduleToCloseTimeout: '1 hour',
       heartbeatTimeout,
-      retry: {
-        initialInterval: '1 second',
-        backoffCoefficient: 2,
-        maximumInterval: '1 minute',
-        nonRetryableErrorTypes: ['PlanNotFound', 'PlanNotLaidOut', 'OversizedItemError'],
-      },
+      retry: { ...backoff, nonRetryableErrorTypes: ['PlanNotFound', 'PlanNotLaidOut', 'OversizedItemError'] },
     }),
   };
 }

@@ -3,8 +3,8 @@ import { bearerTokenAuth, jwtAuth, noAuth } from '../../codec/codec-auth.ts';
 import { codecFromConfig } from '../../codec/codec-from-config.ts';
 import { startCodecServer } from '../../codec/codec-server.ts';
 import { readSecret } from '../../config/secret-ref.ts';
-import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
 import { createLogger } from '../../observability/logger.ts';
+import { loadConfigForCommand } from '../load-config.ts';
 
 /** `hr-okta-sync codec-server`: lets the Temporal Web UI show encrypted payloads decoded. */
 export function registerCodecServer(program: Command): void {
@@ -13,15 +13,8 @@ export function registerCodecServer(program: Command): void {
     .description('Serve POST /encode and /decode for the Temporal Web UI and CLI, with CORS and a bearer-token check')
     .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
     .action(async (options: { config: string }) => {
-      let config;
-      try {
-        config = await loadServiceConfig(options.config);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        console.error(error.message);
-        process.exitCode = 1;
-        return;
-      }
+      const config = await loadConfigForCommand(options.config);
+      if (!config) return;
       const logger = createLogger({ level: config.log.level, base: { service: 'codec-server' } });
       const settings = config.codecServer;
       const codec = await codecFromConfig(config.temporal);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
 import { connectTemporal } from '../temporal-client.ts';
 import { missingSearchAttributes, registerSearchAttributes } from '../search-attribute-setup.ts';
+import { loadConfigForCommand } from '../load-config.ts';
 
 /** `hr-okta-sync setup-temporal`: registers the custom search attributes the workflows set (idempotent). */
 export function registerSetupTemporal(program: Command): void {
@@ -10,15 +10,8 @@ export function registerSetupTemporal(program: Command): void {
     .description('Register the search attributes hr-okta-sync uses in the namespace; safe to run on every deploy')
     .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
     .action(async (options: { config: string }) => {
-      let config;
-      try {
-        config = await loadServiceConfig(options.config);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        console.error(error.message);
-        process.exitCode = 1;
-        return;
-      }
+      const config = await loadConfigForCommand(options.config);
+      if (!config) return;
       const client = await connectTemporal(config);
       try {
         const missing = await missingSearchAttributes(client, config.temporal.namespace);

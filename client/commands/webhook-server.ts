@@ -3,11 +3,11 @@ import type { Command } from 'commander';
 import { openStateStore } from '../../activities/store/open.ts';
 import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { readSecret } from '../../config/secret-ref.ts';
-import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
 import { resolveStoreUrl } from '../../config/store-url.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { dataConverterFor, temporalConnectionSettings } from '../temporal-client.ts';
 import { startWebhookServer } from '../webhook-server.ts';
+import { loadConfigForCommand } from '../load-config.ts';
 
 /** `hr-okta-sync webhook-server`: receives HR change events and hands them to the identity source's coordinator. */
 export function registerWebhookServer(program: Command): void {
@@ -17,15 +17,8 @@ export function registerWebhookServer(program: Command): void {
     .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
     .option('-p, --port <port>', 'port to listen on (default: webhooks.port)', (value) => Number.parseInt(value, 10))
     .action(async (options: { config: string; port?: number }) => {
-      let config;
-      try {
-        config = await loadServiceConfig(options.config);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        console.error(error.message);
-        process.exitCode = 1;
-        return;
-      }
+      const config = await loadConfigForCommand(options.config);
+      if (!config) return;
       const logger = createLogger({ level: config.log.level, base: { service: 'webhook-server' } });
       const settings = config.webhooks;
       if (!settings) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
 import { runWorker } from '../../worker/run-worker.ts';
+import { loadConfigForCommand } from '../load-config.ts';
 
 /** `hr-okta-sync worker`: hosts the workflows and activities on the configured task queues. */
 export function registerWorker(program: Command): void {
@@ -10,15 +10,8 @@ export function registerWorker(program: Command): void {
     .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
     .option('--workflow-bundle <file>', 'a workflow bundle built ahead, instead of bundling at start-up')
     .action(async (options: { config: string; workflowBundle?: string }) => {
-      let config;
-      try {
-        config = await loadServiceConfig(options.config);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        console.error(error.message);
-        process.exitCode = 1;
-        return;
-      }
+      const config = await loadConfigForCommand(options.config);
+      if (!config) return;
       // runWorker logs "Worker polling task queues …" (JSON) once it polls.
       await runWorker(config, options.workflowBundle ? { workflowBundlePath: options.workflowBundle } : {});
     });
