@@ -50,16 +50,11 @@ export function activityMetricsInterceptor(metrics: Metrics, store: StateStore):
         metrics.sessions.inc({ outcome: (result as { status: string }).status });
         return;
       case 'confirmImport': {
-        const { planId, firstRequest, requestCount } = input as {
-          planId: string;
-          firstRequest: number;
-          requestCount: number;
-        };
+        const { planId, requestIndexes } = input as { planId: string; requestIndexes: number[] };
         const [plan, layout] = await Promise.all([store.getPlan(planId), store.getPushLayout(planId)]);
         if (!plan || !layout) return;
-        const records = layout
-          .filter((r) => r.index >= firstRequest && r.index < firstRequest + requestCount)
-          .reduce((sum, r) => sum + r.itemCount, 0);
+        const confirmed = new Set(requestIndexes);
+        const records = layout.filter((r) => confirmed.has(r.index)).reduce((sum, r) => sum + r.itemCount, 0);
         metrics.recordsApplied.inc({ identity_source: plan.identitySourceId }, records);
         metrics.changeToCompleted.observe((Date.now() - Date.parse(plan.createdAt)) / 1000);
         return;

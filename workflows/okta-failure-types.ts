@@ -21,6 +21,11 @@ export const OKTA_FAILURE = {
   activeSessionExists: 'OktaActiveSessionExists',
   /** 400: the five-minute rule between a trigger and the next session. */
   fiveMinuteRule: 'OktaFiveMinuteRule',
+  /**
+   * 400: the session already took 50 bulk requests. Layouts never plan more, so this means an earlier upload whose
+   * answer was lost was applied and then sent again: the session is full, and the rest goes into the next one.
+   */
+  sessionFull: 'OktaSessionFull',
   /** 400: the session is in a state that does not allow the operation (trigger a CREATED one, cancel a TRIGGERED one). */
   sessionState: 'OktaSessionState',
   /** Any other 400: a request Okta refused; retrying sends the same thing again. */
@@ -37,6 +42,7 @@ export const NON_RETRYABLE_OKTA_FAILURES: OktaFailureType[] = [
   OKTA_FAILURE.sessionNotFound,
   OKTA_FAILURE.activeSessionExists,
   OKTA_FAILURE.fiveMinuteRule,
+  OKTA_FAILURE.sessionFull,
   OKTA_FAILURE.sessionState,
   OKTA_FAILURE.rejected,
 ];

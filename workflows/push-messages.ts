@@ -36,6 +36,8 @@ export interface SessionSummary {
   outcome: 'COMPLETED' | 'CANCELLED_UNCHANGED' | 'ERROR' | 'EXPIRED' | 'CLOSED' | 'TRIGGERED' | 'OPEN';
   startedAt: string;
   finishedAt?: string;
+  /** The plan's requests this session took (what its COMPLETED confirms). */
+  requestIndexes?: number[];
 }
 
 export interface PushTotals {
@@ -50,6 +52,8 @@ export interface PushTotals {
 /** What a run hands to the next after continue-as-new. */
 export interface CarriedState {
   nextSession: number;
+  /** Requests a full session could not take, for the next session. */
+  overflow?: number[];
   totals: PushTotals;
   sessions: SessionSummary[];
   startedAt: string;

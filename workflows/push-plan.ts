@@ -212,7 +212,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
     if (importFailure) throw importFailure;
   }
 
-  function awaitAndConfirm(summary: SessionSummary, firstRequest: number, requestCount: number): Promise<void> {
+  function awaitAndConfirm(summary: SessionSummary): Promise<void> {
     const done = (async () => {
       setPhaseIfIdle('awaiting-import');
       const { status } = await importPolling.awaitImport({
@@ -222,7 +222,11 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       });
       summary.finishedAt = new Date().toISOString();
       if (status === 'COMPLETED') {
-        await store.confirmImport({ planId: input.planId, sessionId: summary.sessionId, firstRequest, requestCount });
+        await store.confirmImport({
+          planId: input.planId,
+          sessionId: summary.sessionId,
+          requestIndexes: summary.requestIndexes ?? [],
+        });
         summary.outcome = 'COMPLETED';
         totals.recordsApplied += summary.records;
         publishCounters();
@@ -260,48 +264,76 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
 
     if (carried.pendingImport) {
       const summary = sessions.find((s) => s.sessionId === carried.pendingImport?.sessionId);
-      const slice = layout.sessions[carried.pendingImport.sessionIndex];
-      if (summary && slice) {
-        pendingImport = { summary, done: awaitAndConfirm(summary, slice.firstRequest, slice.requestCount) };
-      }
+      if (summary) pendingImport = { summary, done: awaitAndConfirm(summary) };
     } else if (carried.nextSession === 0) {
       await clearTheWay();
     }
 
-    for (let index = carried.nextSession; index < layout.sessions.length; index++) {
-      const slice = layout.sessions[index]!;
-      // A re-run of a plan skips what an earlier run already got COMPLETED and confirmed.
-      if (slice.firstRequest + slice.requestCount <= layout.confirmedRequests) continue;
-      progress.session = index + 1;
+    let index = carried.nextSession;
+    /** Requests a full session could not take (see OKTA_FAILURE.sessionFull): they get a session of their own next. */
+    let overflow = carried.overflow ?? [];
+    while (overflow.length > 0 || index < layout.sessions.length) {
+      let requestIndexes: number[];
+      if (overflow.length > 0) {
+        requestIndexes = overflow;
+        overflow = [];
+        progress.sessionsTotal++;
+      } else {
+        const slice = layout.sessions[index++]!;
+        // A re-run of a plan skips what an earlier run already got COMPLETED and confirmed.
+        if (slice.firstRequest + slice.requestCount <= layout.confirmedRequests) continue;
+        requestIndexes = Array.from({ length: slice.requestCount }, (_, i) => slice.firstRequest + i);
+      }
+      const sessionIndex = sessions.length;
+      progress.session = sessionIndex + 1;
       publishCounters();
 
-      const sessionId = await open(index);
+      const sessionId = await open(sessionIndex);
       const summary: SessionSummary = {
-        sessionIndex: index,
+        sessionIndex,
         sessionId,
-        requests: slice.requestCount,
-        records: slice.records,
+        requests: 0,
+        records: 0,
         outcome: 'OPEN',
         startedAt: new Date().toISOString(),
+        requestIndexes: [],
       };
       sessions.push(summary);
       openSession = summary;
 
       setPhase('uploading');
-      const requestIndexes = Array.from({ length: slice.requestCount }, (_, i) => slice.firstRequest + i);
       for (let at = 0; at < requestIndexes.length; at += options.uploadConcurrency) {
         const batch = requestIndexes.slice(at, at + options.uploadConcurrency);
-        const results = await Promise.all(
+        const results = await Promise.allSettled(
           batch.map((requestIndex) =>
             okta.uploadRequest({ identitySourceId: identitySourceId(), sessionId, planId: input.planId, requestIndex }),
           ),
         );
-        for (const result of results) {
-          totals.requestsUploaded++;
-          totals.recordsUploaded += result.records;
-          totals.rateLimitWaits += result.rateLimitWaits;
+        let full = false;
+        for (const [i, result] of results.entries()) {
+          if (result.status === 'fulfilled') {
+            summary.requestIndexes!.push(batch[i]!);
+            summary.requests++;
+            summary.records += result.value.records;
+            totals.requestsUploaded++;
+            totals.recordsUploaded += result.value.records;
+            totals.rateLimitWaits += result.value.rateLimitWaits;
+          } else if (isOktaFailure(result.reason, OKTA_FAILURE.sessionFull)) {
+            full = true;
+            overflow.push(batch[i]!);
+          } else {
+            throw result.reason;
+          }
         }
         throwIfImportFailed();
+        if (full) {
+          overflow.push(...requestIndexes.slice(at + options.uploadConcurrency));
+          log.warn('Session full after a re-sent upload; the rest goes into the next session', {
+            sessionId,
+            carriedOver: overflow.length,
+          });
+          break;
+        }
       }
       publishCounters();
 
@@ -312,12 +344,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         // Okta saw no change in any upload (e.g. deactivations of people it never had): it already matches the plan.
         summary.outcome = 'CANCELLED_UNCHANGED';
         summary.finishedAt = new Date().toISOString();
-        await store.confirmImport({
-          planId: input.planId,
-          sessionId,
-          firstRequest: slice.firstRequest,
-          requestCount: slice.requestCount,
-        });
+        await store.confirmImport({ planId: input.planId, sessionId, requestIndexes: summary.requestIndexes! });
         continue;
       }
       summary.outcome = 'TRIGGERED';
@@ -325,22 +352,23 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       // Sessions are processed in order: wait for the previous import before queueing behind it.
       if (pendingImport) await pendingImport.done;
       throwIfImportFailed();
-      pendingImport = { summary, done: awaitAndConfirm(summary, slice.firstRequest, slice.requestCount) };
+      pendingImport = { summary, done: awaitAndConfirm(summary) };
 
       const info = workflowInfo();
-      const isLast = index === layout.sessions.length - 1;
+      const isLast = overflow.length === 0 && index >= layout.sessions.length;
       if (!isLast && (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW)) {
         await condition(allHandlersFinished);
         return await continueAsNew<typeof pushPlan>({
           planId: input.planId,
           options: input.options,
           carried: {
-            nextSession: index + 1,
+            nextSession: index,
+            overflow,
             totals,
             sessions,
             startedAt: carried.startedAt,
             lastTriggeredAtMs,
-            pendingImport: { sessionIndex: index, sessionId },
+            pendingImport: { sessionIndex, sessionId },
           },
         });
       }

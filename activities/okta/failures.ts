@@ -57,6 +57,9 @@ export function failureForStatus(call: FailedCall, identitySourceId: string): Ap
       );
   }
   if (call.status === 400) {
+    if (text.includes('at most') && text.includes('bulk requests')) {
+      return fail(OKTA_FAILURE.sessionFull, 'The session already holds the 50 bulk requests Okta allows.');
+    }
     if (text.includes('every 5 minutes')) {
       return fail(
         OKTA_FAILURE.fiveMinuteRule,

@@ -244,17 +244,15 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
      * Advances the record of what Okta has, for the requests of a COMPLETED session, or of one Okta left CREATED
      * because none of its uploads changed anything (Okta already matched them).
      */
-    async confirmImport(input: { planId: string; sessionId: string; firstRequest: number; requestCount: number }) {
+    async confirmImport(input: { planId: string; sessionId: string; requestIndexes: number[] }) {
       const session = await store.getSession(input.sessionId);
       if (session?.status !== 'COMPLETED' && session?.status !== UNCHANGED) {
         throw ApplicationFailure.nonRetryable(`Session ${input.sessionId} is not COMPLETED; nothing confirmed`);
       }
-      await store.confirmRequests(
-        input.planId,
-        input.firstRequest,
-        input.firstRequest + input.requestCount,
-        new Date().toISOString(),
-      );
+      const confirmedAt = new Date().toISOString();
+      for (const [from, to] of contiguousRuns(input.requestIndexes)) {
+        await store.confirmRequests(input.planId, from, to, confirmedAt);
+      }
     },
 
     /** Cancels a session if Okta still allows it (CREATED or IN_PROGRESS); used by cleanup, so it never throws for state. */
@@ -305,6 +303,17 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
     }
     return undefined;
   }
+}
+
+/** [from, to) runs of consecutive request indexes. */
+function contiguousRuns(indexes: number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const index of [...indexes].sort((a, b) => a - b)) {
+    const last = runs.at(-1);
+    if (last && last[1] === index) last[1] = index + 1;
+    else runs.push([index, index + 1]);
+  }
+  return runs;
 }
 
 interface UploadHeartbeat {

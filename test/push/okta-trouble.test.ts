@@ -108,6 +108,33 @@ describe('pushPlan when Okta is in trouble', () => {
     expect(await store.countConfirmedUsers(identitySourceId)).toEqual({ active: 23, deactivated: 2 });
   });
 
+  it('carries the rest into a new session when a re-sent upload fills a session', async () => {
+    // One record a request, 50 requests a session: 52 people need two sessions as laid out.
+    harness = await startPushHarness({
+      layoutLimits: { entitiesPerRequest: 1, bytesPerRequest: 200_000, requestsPerSession: 50 },
+      emulator: { faults: { script: [{ endpoint: 'bulk-upsert', nth: 3, action: 'drop', applyBeforeDrop: true }] } },
+    });
+    const { store, client, taskQueue, emulator, identitySourceId } = harness;
+    const plan = await savePlan(store, { identitySourceId, upserts: people(52), deactivations: [] });
+
+    const result = await client.workflow.execute(pushPlan, {
+      taskQueue,
+      workflowId: uniqueWorkflowId('push-full-session'),
+      args: [{ planId: plan.planId, options: FAST_PUSH }],
+    });
+
+    // Okta counted the dropped-but-applied upload twice, so the first session took only 49 of its 50.
+    expect(result.sessions.map((s) => [s.requests, s.outcome])).toEqual([
+      [49, 'COMPLETED'],
+      [1, 'COMPLETED'],
+      [2, 'COMPLETED'],
+    ]);
+    expect(emulator.sessions({ identitySourceId }).map((s) => s.bulkRequests)).toEqual([50, 1, 2]);
+    expect(emulator.users({ identitySourceId }).filter((u) => u.status === 'ACTIVE')).toHaveLength(52);
+    expect(await store.countConfirmedUsers(identitySourceId)).toEqual({ active: 52, deactivated: 0 });
+    expect(await store.countConfirmedRequests(plan.planId)).toBe(52);
+  });
+
   it('fails fast with a clear message on a bad API token, without a retry storm', async () => {
     harness = await startPushHarness({ emulator: { apiTokens: [{ token: 'the-right-token' }] } });
     const { store, client, emulator, identitySourceId } = harness;
