@@ -109,6 +109,11 @@ export interface PushLayoutSummary {
   records: number;
   sessions: { firstRequest: number; requestCount: number; records: number }[];
   confirmedRequests: number;
+  /**
+   * Requests that begin a new operation (groups, users, memberships, ...): uploads never run ahead of such a boundary,
+   * so that a session's groups and users arrive before the memberships that name them.
+   */
+  operationStarts?: number[];
 }
 
 export type ClearTheWayResult =

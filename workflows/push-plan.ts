@@ -85,6 +85,20 @@ const DEFAULTS: Required<Omit<PushOptions, 'oktaTaskQueue'>> = {
   heartbeatTimeoutMs: 30_000,
 };
 
+/**
+ * Uploads in flight together: at most `concurrency`, never across the start of another operation, so that a session
+ * receives its groups and users before the memberships that name them.
+ */
+function uploadBatches(requestIndexes: number[], concurrency: number, operationStarts: Set<number>): number[][] {
+  const batches: number[][] = [];
+  for (const index of requestIndexes) {
+    const current = batches.at(-1);
+    if (!current || current.length >= concurrency || operationStarts.has(index)) batches.push([index]);
+    else current.push(index);
+  }
+  return batches;
+}
+
 /** Past this many history events a run hands over to a fresh one at the next session boundary. */
 const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 10_000;
 
@@ -255,6 +269,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
 
   try {
     layout = await store.prepareImport(input.planId);
+    const operationStarts = new Set(layout.operationStarts ?? []);
     progress.identitySourceId = layout.identitySourceId;
     progress.sessionsTotal = layout.sessions.length;
     progress.requestsTotal = layout.requests;
@@ -302,8 +317,8 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       openSession = summary;
 
       setPhase('uploading');
-      for (let at = 0; at < requestIndexes.length; at += options.uploadConcurrency) {
-        const batch = requestIndexes.slice(at, at + options.uploadConcurrency);
+      const batches = uploadBatches(requestIndexes, options.uploadConcurrency, operationStarts);
+      for (const [b, batch] of batches.entries()) {
         const results = await Promise.allSettled(
           batch.map((requestIndex) =>
             okta.uploadRequest({ identitySourceId: identitySourceId(), sessionId, planId: input.planId, requestIndex }),
@@ -327,7 +342,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         }
         throwIfImportFailed();
         if (full) {
-          overflow.push(...requestIndexes.slice(at + options.uploadConcurrency));
+          overflow.push(...batches.slice(b + 1).flat());
           log.warn('Session full after a re-sent upload; the rest goes into the next session', {
             sessionId,
             carriedOver: overflow.length,

@@ -86,6 +86,7 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
         records: layout.reduce((sum, r) => sum + r.itemCount, 0),
         sessions,
         confirmedRequests: await store.countConfirmedRequests(planId),
+        operationStarts: layout.filter((r, i) => i > 0 && r.operation !== layout[i - 1]!.operation).map((r) => r.index),
       };
     },
 

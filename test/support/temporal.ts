@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
@@ -53,10 +54,17 @@ export async function testWorker(
   });
 }
 
-/** Saves a real run's history for the replay tests when UPDATE_HISTORIES=1. */
+/**
+ * Saves a real run's history for the replay tests when UPDATE_HISTORIES=1, and its workflow id in
+ * `workflow-ids.json` beside it (replay needs it: child workflow ids derive from it).
+ */
 export async function maybeSaveHistory(client: Client, workflowId: string, file: string): Promise<boolean> {
   if (process.env.UPDATE_HISTORIES !== '1') return false;
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   await writeFile(file, historyToJSON(history) + '\n');
+  const index = join(dirname(file), 'workflow-ids.json');
+  const ids = JSON.parse(await readFile(index, 'utf8').catch(() => '{}')) as Record<string, string>;
+  ids[basename(file)] = workflowId;
+  await writeFile(index, JSON.stringify(ids, Object.keys(ids).sort(), 2) + '\n');
   return true;
 }

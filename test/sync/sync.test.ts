@@ -11,7 +11,8 @@ import {
   type SyncSummary,
 } from '../../workflows/sync-messages.ts';
 import { FAST_COORDINATOR, startPushHarness, type PushHarness } from '../support/push-harness.ts';
-import { uniqueWorkflowId } from '../support/temporal.ts';
+import { fileURLToPath } from 'node:url';
+import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 let harness: PushHarness | undefined;
@@ -60,6 +61,12 @@ describe('sync: every trigger funnelled into one run per identity source', () =>
     const second = await runSync(harness);
     expect(second.outcome).toBe('nothing-to-do');
     expect(emulator.sessions({ identitySourceId })).toHaveLength(1);
+    const histories = (name: string) => fileURLToPath(new URL(`../histories/${name}.json`, import.meta.url));
+    await maybeSaveHistory(
+      harness.client,
+      coordinatorWorkflowId(identitySourceId),
+      histories('identity-source-sync-two-requests'),
+    );
   });
 
   it('races a schedule, manual runs and an HR event burst: one session at a time, every change applied', async () => {
