@@ -42,15 +42,15 @@ describe('pushPlan and Okta session rules', () => {
     expect(result.sessions.map((s) => s.outcome)).toEqual(['COMPLETED', 'COMPLETED']);
     expect(result.totals.fiveMinuteWaits).toBe(1);
     const creates = emulator.requests({ endpoint: 'create-session' }).requests;
-    // One refusal, then one success after the timer: never hammered.
-    expect(creates.map((r) => r.status)).toEqual([201, 400, 201]);
+    // No create is sent before the rule allows it: no refusal, nothing hammered.
+    expect(creates.map((r) => r.status)).toEqual([201, 201]);
     const [first, second] = emulator.sessions({ identitySourceId });
-    expect(Date.parse(creates[2]!.time)).toBeGreaterThanOrEqual(Date.parse(first!.triggeredAt!) + 3_000);
+    expect(Date.parse(creates[1]!.time)).toBeGreaterThanOrEqual(Date.parse(first!.triggeredAt!) + 3_000);
     expect(second?.status).toBe('COMPLETED');
     await maybeSaveHistory(
       client,
       workflowId,
-      fileURLToPath(new URL('../histories/push-plan-five-minute-rule.json', import.meta.url)),
+      fileURLToPath(new URL('../histories/push-plan-five-minute-rule-wait-before-create.json', import.meta.url)),
     );
   });
 
