@@ -13,8 +13,10 @@ if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
   exit 1
 fi
 
+# runuser lives in /usr/sbin, which a non-login PATH may lack.
+runuser=$(command -v runuser || echo /usr/sbin/runuser)
 as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then "$runuser" -u postgres -- "$@"; else "$@"; fi
 }
 
 if [ "${1:-}" = "--stop" ]; then
