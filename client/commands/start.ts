@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -32,8 +33,7 @@ interface StartOptions {
 }
 
 /** A preferred port when it is free (the usual 7233/8233/8081), else any free one. */
-async function portOr(preferred: number): Promise<number> {
-  const { createServer } = await import('node:net');
+function portOr(preferred: number): Promise<number> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once('error', () => void freePort().then(resolve));
