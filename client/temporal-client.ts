@@ -3,6 +3,7 @@ import type { DataConverter } from '@temporalio/common';
 import { codecFromConfig } from '../codec/codec-from-config.ts';
 import { readSecret } from '../config/secret-ref.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
+import { FAILURE_CONVERTER_PATH } from '../worker/workflow-bundle.ts';
 
 export interface TemporalConnectionSettings {
   address: string;
@@ -39,10 +40,13 @@ export async function temporalConnectionSettings(
   };
 }
 
-/** The data converter of every client and worker: payloads encrypted when a key is configured. */
+/**
+ * The data converter of every client and worker: payloads encrypted when a key is configured, failure messages
+ * carried in a payload so that they are encrypted too.
+ */
 export async function dataConverterFor(temporal: ServiceConfig['temporal']): Promise<DataConverter> {
   const codec = await codecFromConfig(temporal);
-  return codec ? { payloadCodecs: [codec] } : {};
+  return { failureConverterPath: FAILURE_CONVERTER_PATH, ...(codec ? { payloadCodecs: [codec] } : {}) };
 }
 
 /** A Temporal client as the config describes it (address, TLS, namespace, encryption); close its connection after. */

@@ -3,10 +3,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../worker/workflow-bundle.ts';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../worker/workflow-bundle.ts';
 
 const out = resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
-const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS });
 await mkdir(dirname(out), { recursive: true });
 await writeFile(out, code);
 console.error(`Workflow bundle: ${out} (${Math.round(code.length / 1024)} KiB)`);

@@ -30,6 +30,7 @@ import type {
   StateStore,
   StoredHrEvent,
 } from './state-store.ts';
+import { PlanNotFound } from './state-store.ts';
 
 export type SqlValue = string | number | null;
 export type Row = Record<string, unknown>;
@@ -217,7 +218,7 @@ export class SqlStateStore implements StateStore {
       status,
       planId,
     ]);
-    if (changed === 0) throw new Error(`no plan ${planId}`);
+    if (changed === 0) throw new PlanNotFound(planId);
   }
 
   async findLatestPlan(identitySourceId: string, statuses: PlanStatus[]): Promise<PlanHeader | undefined> {

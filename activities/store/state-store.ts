@@ -163,6 +163,17 @@ export interface StoredHrEvent extends HrEvent {
   consumedByPlan?: string;
 }
 
+/**
+ * Asked for a plan the store does not hold. Its name is the failure type Temporal records, so retry policies can
+ * list it as non-retryable: no retry brings a plan back.
+ */
+export class PlanNotFound extends Error {
+  override readonly name = 'PlanNotFound';
+  constructor(planId: string) {
+    super(`No plan ${planId} in the state store`);
+  }
+}
+
 export interface StateStore {
   /** Creates or upgrades the schema (versioned migrations); safe to call on every start. */
   migrate(): Promise<void>;

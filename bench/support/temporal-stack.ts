@@ -15,7 +15,7 @@ import {
   type DevServer,
   type DevServerOptions,
 } from '../../local-stack/temporal-dev-server.ts';
-import { WORKFLOWS_PATH } from '../../worker/workflow-bundle.ts';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../worker/workflow-bundle.ts';
 import { searchAttributeTypes } from '../../workflows/search-attributes.ts';
 
 const quiet = {
@@ -40,7 +40,7 @@ export function installQuietRuntime(): void {
 
 /** Builds the workflow bundle once and writes it where a worker process can load it. */
 export async function writeWorkflowBundle(): Promise<string> {
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const bundle = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quiet });
   const dir = join(cacheDir(), 'bench');
   await mkdir(dir, { recursive: true });
   const path = join(dir, `workflow-bundle-${process.pid}.js`);

@@ -170,6 +170,31 @@ describe('a production-configured worker (encryption on), end to end', () => {
     expect(defaultPayloadConverter.fromPayload(decoded!)).toMatchObject({ planId });
   });
 
+  it('encrypts failure messages too: a failed run names its plan only to those holding the key', async () => {
+    const missingPlanId = `plan-${randomBytes(8).toString('hex')}`;
+    const failedId = uniqueWorkflowId('push-encrypted-failure');
+    const client = await connectTemporal(config);
+    try {
+      const failure = await client.workflow
+        .execute(pushPlan, { taskQueue: harness.taskQueue, workflowId: failedId, args: [{ planId: missingPlanId }] })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      // The key holder reads the whole chain: workflow failure ← activity failure ← the store's answer.
+      expect(String(JSON.stringify(causes(failure)))).toContain(`No plan ${missingPlanId} in the state store`);
+    } finally {
+      await client.connection.close();
+    }
+    const history = await harness.client.workflow.getHandle(failedId).fetchHistory();
+    const everything = JSON.stringify(history, (_, value: unknown) =>
+      value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value,
+    );
+    expect(everything).toContain('Encoded failure');
+    expect(everything).not.toContain(missingPlanId);
+    expect(everything).not.toContain('state store');
+  });
+
   it('serves decoded payloads to the Web UI through the codec server, with CORS and a bearer token', async () => {
     const codec = (await codecFromConfig(config.temporal))!;
     const server: CodecServer = await startCodecServer({
@@ -310,6 +335,15 @@ describe('a production-configured worker (encryption on), end to end', () => {
     expect(jsonLines(workerLog).some((l) => l.msg === 'Worker stopped')).toBe(true);
   });
 });
+
+/** The messages of an error and of its causes, outermost first. */
+function causes(error: unknown): string[] {
+  const messages: string[] = [];
+  for (let e = error as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    messages.push(String(e.message));
+  }
+  return messages;
+}
 
 function jsonLines(text: string): Record<string, unknown>[] {
   return text

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../activities/store/open.ts';
 import type { PlannedMembership, PlannedUpsert, PushRequest, StateStore } from '../../activities/store/state-store.ts';
+import { PlanNotFound } from '../../activities/store/state-store.ts';
 
 /** A database for the store under test: each call gives a new, empty one (as a store URL). */
 export type FreshDatabase = () => Promise<string>;
@@ -167,7 +168,7 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       expect((await store.findLatestPlan('0oa1', ['dry-run']))?.planId).toBe(dry.planId);
       expect(await store.findLatestPlan('0oa2', ['applied'])).toBeUndefined();
       expect((await store.getPlan(a.planId))?.status).toBe('applied');
-      await expect(store.setPlanStatus(randomUUID(), 'failed')).rejects.toThrow(/no plan/);
+      await expect(store.setPlanStatus(randomUUID(), 'failed')).rejects.toThrow(PlanNotFound);
     });
 
     it('keeps the push layout once and refuses a different or incomplete one', async () => {

@@ -4,7 +4,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { cacheDir, startDevServer } from '../../local-stack/temporal-dev-server.ts';
 import { searchAttributeTypes } from '../../workflows/search-attributes.ts';
-import { WORKFLOWS_PATH } from '../../worker/workflow-bundle.ts';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../worker/workflow-bundle.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,7 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       // the tests exercise that path with small plans.
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 200 },
     }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
+    bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quietBundlerLogger }),
   ]);
   const dir = join(cacheDir(), 'test');
   await mkdir(dir, { recursive: true });

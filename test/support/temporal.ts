@@ -6,6 +6,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { FAILURE_CONVERTER_PATH } from '../../worker/workflow-bundle.ts';
 
 let runtimeInstalled = false;
 /** Worker logs at warn and above only, so test output shows what matters. Once per process. */
@@ -48,6 +49,8 @@ export async function testWorker(
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   return Worker.create({
     ...options,
+    // As in production: the bundle carries this converter, and the worker's activity failures must match it.
+    dataConverter: { failureConverterPath: FAILURE_CONVERTER_PATH, ...options.dataConverter },
     connection,
     namespace: inject('temporalNamespace'),
     workflowBundle: { codePath: inject('workflowBundlePath') },
