@@ -8,6 +8,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../config/webhooks.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { CoordinatorOptions } from '../workflows/sync-messages.ts';
 import { notifyHrChanged } from './sync-client.ts';
+import { CoalescingHandoff } from './webhooks/coalescing-handoff.ts';
 import { InvalidEvents, bambooHrEvents, genericEvents } from './webhooks/hr-events.ts';
 import { SignatureRejected, verifyBambooHr, verifyStandardWebhook } from './webhooks/signatures.ts';
 
@@ -109,7 +110,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       return { status: 200, body: { accepted: 0, duplicates } };
     }
     try {
-      await handOff(toHandOff);
+      await handOff(toHandOff, receivedAt);
     } catch (error) {
       logger.warn(
         { route, eventIds: ids(toHandOff), err: errorOnly(error) },
@@ -137,22 +138,26 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     return pending;
   }
 
-  async function handOff(events: HrEvent[]): Promise<void> {
+  const coordinators = new CoalescingHandoff((identitySourceId, events, deadline) =>
+    temporal.withDeadline(deadline, () =>
+      notifyHrChanged(
+        temporal,
+        {
+          identitySourceId,
+          taskQueue: options.taskQueue,
+          ...(options.coordinator ? { options: options.coordinator } : {}),
+        },
+        events,
+      ),
+    ),
+  );
+
+  async function handOff(events: HrEvent[], receivedAt: Date): Promise<void> {
     const bySource = new Map<string, HrEvent[]>();
     for (const event of events)
       bySource.set(event.identitySourceId, [...(bySource.get(event.identitySourceId) ?? []), event]);
     for (const [identitySourceId, sourceEvents] of bySource) {
-      await temporal.withDeadline(Date.now() + handoffTimeoutMs, () =>
-        notifyHrChanged(
-          temporal,
-          {
-            identitySourceId,
-            taskQueue: options.taskQueue,
-            ...(options.coordinator ? { options: options.coordinator } : {}),
-          },
-          sourceEvents.length,
-        ),
-      );
+      await coordinators.handOff(identitySourceId, sourceEvents.length, receivedAt.getTime() + handoffTimeoutMs);
       try {
         await store.markHrEventsHandedOff(
           sourceEvents.map((e) => e.eventId),
