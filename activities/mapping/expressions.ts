@@ -3,6 +3,7 @@ import { isValid } from 'date-fns/isValid';
 import { parse } from 'date-fns/parse';
 import { parseISO } from 'date-fns/parseISO';
 import type { Condition, Transform, ValueSpec } from './config.ts';
+import { strictDay } from './hr-day.ts';
 
 /** One HR record as read: field name → value (strings from CSV; any JSON value from JSON sources). */
 export type HrRecord = Record<string, unknown>;
@@ -155,6 +156,11 @@ export function parseHrDate(value: string, pattern: string): Date | undefined {
 }
 
 function reformatDate(value: string, from: string, to: string, field: string): string {
+  const strict = from === 'yyyy-MM-dd' && to === 'yyyy-MM-dd' ? strictDay(value.trim()) : undefined;
+  if (strict !== undefined) {
+    if (strict === null) throw new MappingIssue(field, `"${value.trim()}" is not a date in the format ${from}`);
+    return strict;
+  }
   const date = parseHrDate(value, from);
   if (!date) throw new MappingIssue(field, `"${value.trim()}" is not a date in the format ${from}`);
   return to === 'iso' ? date.toISOString() : format(date, to);

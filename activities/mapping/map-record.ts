@@ -4,6 +4,7 @@ import type { Profile } from '../store/state-store.ts';
 import type { MappingConfig } from './config.ts';
 import { MappingIssue, evaluate, fieldValue, matches, parseHrDate, toAscii } from './expressions.ts';
 import type { HrRecord } from './expressions.ts';
+import { strictDay } from './hr-day.ts';
 import { addDays } from './lifecycle.ts';
 import { EXTERNAL_ID_MAX, profileProblems } from './okta-profile-rules.ts';
 
@@ -127,6 +128,11 @@ function mapPerson(record: HrRecord, mapping: MappingConfig, today: string, exte
 function hrDay(record: HrRecord, field: string, pattern: string): string | undefined {
   const text = fieldValue(record, field)?.trim();
   if (!text) return undefined;
+  const strict = pattern === 'yyyy-MM-dd' ? strictDay(text) : undefined;
+  if (strict !== undefined) {
+    if (strict === null) throw new MappingIssue(field, `"${text}" is not a date in the format ${pattern}`);
+    return strict;
+  }
   const date = parseHrDate(text, pattern);
   if (!date) throw new MappingIssue(field, `"${text}" is not a date in the format ${pattern}`);
   return pattern === 'iso' ? date.toISOString().slice(0, 10) : format(date, 'yyyy-MM-dd');

@@ -1,10 +1,14 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** A stable hash of a profile: SHA-256 of its JSON with keys sorted, so attribute order never matters. */
+/**
+ * A stable hash of a profile: SHA-256 of its JSON with keys sorted, so attribute order never matters. The store
+ * holds fingerprints computed this way: changing the function would make every person look changed once.
+ */
 export function fingerprint(profile: Record<string, string | undefined>): string {
   const canonical = Object.keys(profile)
     .filter((k) => profile[k] !== undefined)
     .sort()
     .map((k) => [k, profile[k]]);
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
+  // The one-shot hash: same digest as createHash().update().digest(), without a Hash object per profile.
+  return hash('sha256', JSON.stringify(canonical), 'base64url');
 }
