@@ -1,41 +1,40 @@
 #!/usr/bin/env node
 // The one command line of hr-okta-sync. Each subcommand lives in its own module and registers itself here.
 import { Command } from 'commander';
-import { registerStart } from './commands/start.ts';
-import { registerOktaEmulator } from './commands/okta-emulator.ts';
-import { registerWorker } from './commands/worker.ts';
-import { registerConfig } from './commands/config.ts';
-import { registerDoctor } from './commands/doctor.ts';
-import { registerCodecServer } from './commands/codec-server.ts';
-import { registerSetupTemporal } from './commands/setup-temporal.ts';
-import { registerWebhookServer } from './commands/webhook-server.ts';
-import { registerWebhookSend } from './commands/webhook-send.ts';
-import { registerSync } from './commands/sync.ts';
-import { registerStatus } from './commands/status.ts';
-import { registerApproval } from './commands/approval.ts';
-import { registerCancel } from './commands/cancel.ts';
-import { registerReport } from './commands/report.ts';
-import { registerSchedule } from './commands/schedule.ts';
+
+type Register = (program: Command) => void;
+
+/**
+ * Every subcommand by name, loaded on demand: a command imports only what it needs (a `status` does not load the
+ * worker), which keeps start-up short. Help and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  start: async () => (await import('./commands/start.ts')).registerStart,
+  'okta-emulator': async () => (await import('./commands/okta-emulator.ts')).registerOktaEmulator,
+  worker: async () => (await import('./commands/worker.ts')).registerWorker,
+  config: async () => (await import('./commands/config.ts')).registerConfig,
+  doctor: async () => (await import('./commands/doctor.ts')).registerDoctor,
+  'codec-server': async () => (await import('./commands/codec-server.ts')).registerCodecServer,
+  'setup-temporal': async () => (await import('./commands/setup-temporal.ts')).registerSetupTemporal,
+  'webhook-server': async () => (await import('./commands/webhook-server.ts')).registerWebhookServer,
+  'webhook-send': async () => (await import('./commands/webhook-send.ts')).registerWebhookSend,
+  sync: async () => (await import('./commands/sync.ts')).registerSync,
+  status: async () => (await import('./commands/status.ts')).registerStatus,
+  // One module registers both verbs.
+  approve: async () => (await import('./commands/approval.ts')).registerApproval,
+  cancel: async () => (await import('./commands/cancel.ts')).registerCancel,
+  report: async () => (await import('./commands/report.ts')).registerReport,
+  schedule: async () => (await import('./commands/schedule.ts')).registerSchedule,
+};
+COMMANDS.reject = COMMANDS.approve!;
 
 const program = new Command()
   .name('hr-okta-sync')
   .description('Keeps an Okta Custom Identity Source in step with an HR system, durably, on Temporal.')
   .showHelpAfterError();
 
-registerStart(program);
-registerOktaEmulator(program);
-registerWorker(program);
-registerConfig(program);
-registerDoctor(program);
-registerCodecServer(program);
-registerSetupTemporal(program);
-registerWebhookServer(program);
-registerWebhookSend(program);
-registerSync(program);
-registerStatus(program);
-registerApproval(program);
-registerCancel(program);
-registerReport(program);
-registerSchedule(program);
+const named = COMMANDS[process.argv[2] ?? ''];
+const loaders = named ? [named] : [...new Set(Object.values(COMMANDS))];
+for (const register of await Promise.all(loaders.map((load) => load()))) register(program);
 
 await program.parseAsync();

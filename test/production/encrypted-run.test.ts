@@ -145,7 +145,7 @@ describe('a production-configured worker (encryption on), end to end', () => {
     const isPatchMarker = (e: (typeof events)[number]) => e.markerRecordedEventAttributes?.markerName === 'core_patch';
     for (const payload of payloadsOf(events.filter(isPatchMarker), [])) {
       expect(JSON.parse(Buffer.from(payload.data ?? []).toString())).toEqual({
-        id: 'wait-out-five-minute-rule-before-create',
+        id: expect.stringMatching(/^[a-z][a-z0-9-]*$/),
         deprecated: false,
       });
     }
