@@ -337,8 +337,16 @@ export class OktaEmulator {
       this.log.add({ ...entry, status: answer.status, durationMs, ...extra });
     };
 
+    let body: Buffer;
     try {
-      const body = await readBody(req);
+      body = await readBody(req);
+    } catch {
+      // The client died or hung up mid-body (a killed worker, a timeout): an ordinary event, not an emulator fault.
+      release();
+      this.log.add({ ...entry, status: 0, durationMs: Date.now() - started, abortedByClient: true });
+      return;
+    }
+    try {
       const fault = this.faults.decide(route.endpoint);
       if (fault && fault.latencyMs > 0) await delay(fault.latencyMs);
       if (!admission.allowed) {

@@ -18,6 +18,8 @@ export interface LoggedRequest {
   fault?: string;
   /** The connection was destroyed without an answer (status is then 0). */
   dropped?: boolean;
+  /** The client went away before its request body ended: nothing was applied, nothing answered (status 0). */
+  abortedByClient?: boolean;
   /** Whether the request's effect was applied (for faults that apply first). */
   applied?: boolean;
 }

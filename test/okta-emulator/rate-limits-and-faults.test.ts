@@ -1,8 +1,20 @@
 // Rate limiting that behaves like Okta's (real 429s until the announced Reset), and fault injection that a test can
 // reproduce exactly: scripted faults at the nth request, seeded random faults, drops before or after applying.
-import { afterEach, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OktaEmulator } from '../../okta-emulator/index.ts';
-import { admin, call, createSession, sessionsPath, startFast, until, users, type AdminSession } from './support.ts';
+import {
+  TOKEN,
+  admin,
+  call,
+  createSession,
+  sessionsPath,
+  startFast,
+  until,
+  users,
+  type AdminSession,
+} from './support.ts';
 
 let emulator: OktaEmulator | undefined;
 afterEach(() => emulator?.stop());
@@ -123,6 +135,41 @@ describe('scripted faults', () => {
       [true, false],
       [true, true],
     ]);
+  });
+
+  it('logs a client that dies mid-body as aborted, applies nothing, and reports no error of its own', async () => {
+    // One request at a time: a probe answered 429 shows that the partial request holds the slot.
+    const e = (emulator = await startFast({ rateLimit: { concurrency: 1 } }));
+    const id = await createSession(e);
+    const errors = vi.spyOn(console, 'error');
+    try {
+      const { hostname, port } = new URL(e.url);
+      const socket = connect(Number(port), hostname);
+      await once(socket, 'connect');
+      const body = JSON.stringify({ entityType: 'USERS', profiles: users(1) });
+      socket.write(
+        `POST ${sessionsPath()}/${id}/bulk-upsert HTTP/1.1\r\nHost: ${hostname}\r\n` +
+          `Authorization: SSWS ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n` +
+          body.slice(0, 10),
+      );
+      await until(async () => (await call(e, 'GET', sessionsPath())).status === 429);
+      socket.destroy();
+      const [aborted] = (await until(async () => {
+        const { requests } = await log(e, '?endpoint=bulk-upsert');
+        return requests.length > 0 && requests;
+      })) as (Logged & { abortedByClient?: boolean })[];
+      expect(aborted).toMatchObject({ status: 0, abortedByClient: true });
+      expect((await admin<AdminSession[]>(e, '/sessions'))[0]).toMatchObject({ status: 'CREATED', bulkRequests: 0 });
+      // Its slot is free again.
+      const next = await call(e, 'POST', `${sessionsPath()}/${id}/bulk-upsert`, {
+        entityType: 'USERS',
+        profiles: users(1),
+      });
+      expect(next.status).toBe(202);
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it('is replaced at run time, counting again from zero', async () => {
