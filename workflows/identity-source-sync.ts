@@ -82,7 +82,7 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
   let lastHrEventAt: number | undefined = firstHrEventAt;
 
   let phase: SyncPhase = 'idle';
-  let current: (QueuedRequest & NonNullable<SyncStatus['current']>) | undefined;
+  let current: (QueuedRequest & NonNullable<SyncStatus['current']> & { startedAt: string }) | undefined;
   let currentScope: CancellationScope | undefined;
   let decision: { approved: boolean; by?: string; reason?: string } | undefined;
 
@@ -187,23 +187,26 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
     enqueue({ mode: 'delta', dryRun: false, reason: 'webhook' });
   }
 
-  async function run(request: QueuedRequest): Promise<SyncSummary> {
-    const startedAt = new Date().toISOString();
-    const summary = (outcome: SyncSummary['outcome'], extra: Partial<SyncSummary> = {}): SyncSummary => ({
+  /** The outcome of the running request, with what is known of it so far. */
+  function summary(outcome: SyncSummary['outcome'], extra: Partial<SyncSummary> = {}): SyncSummary {
+    const request = current!;
+    return {
       requestId: request.requestId,
       identitySourceId,
       mode: request.mode,
       dryRun: request.dryRun,
       reasons: request.reasons,
       outcome,
-      ...(current?.planId ? { planId: current.planId } : {}),
-      ...(current?.guardrails?.length ? { guardrails: current.guardrails } : {}),
-      ...(current?.counts ? { counts: current.counts } : {}),
+      ...(request.planId ? { planId: request.planId } : {}),
+      ...(request.guardrails?.length ? { guardrails: request.guardrails } : {}),
+      ...(request.counts ? { counts: request.counts } : {}),
       ...extra,
-      startedAt,
+      startedAt: request.startedAt,
       finishedAt: new Date().toISOString(),
-    });
+    };
+  }
 
+  async function run(request: QueuedRequest): Promise<SyncSummary> {
     setPhase('planning');
     const plan = await planning.planSync({ identitySourceId, mode: request.mode, dryRun: request.dryRun });
     const guardrails: GuardrailVerdict[] = plan.guardrails.tripped.map(
@@ -273,8 +276,7 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
     }
 
     const request = queue.shift()!;
-    current = { ...request };
-    const startedAt = new Date().toISOString();
+    current = { ...request, startedAt: new Date().toISOString() };
     let result: SyncSummary;
     try {
       currentScope = new CancellationScope();
@@ -283,19 +285,10 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
       const cancelled = isCancellation(error);
       const message =
         error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-      result = {
-        requestId: request.requestId,
-        identitySourceId,
-        mode: request.mode,
-        dryRun: request.dryRun,
-        reasons: request.reasons,
-        outcome: cancelled ? 'cancelled' : 'failed',
-        ...(current.planId ? { planId: current.planId } : {}),
+      result = summary(cancelled ? 'cancelled' : 'failed', {
         ...(current.pushWorkflowId ? { push: { workflowId: current.pushWorkflowId } } : {}),
         error: cancelled ? 'cancelled by a person' : message,
-        startedAt,
-        finishedAt: new Date().toISOString(),
-      };
+      });
       log.error('Sync request failed', { requestId: request.requestId, error: result.error });
     } finally {
       currentScope = undefined;
