@@ -7,6 +7,7 @@ import type { PlanStatus, StateStore } from '../activities/store/state-store.ts'
 import { ConfigError, loadServiceConfig, type ServiceConfig } from '../config/service-config.ts';
 import { resolveStoreUrl } from '../config/store-url.ts';
 import { connectTemporal } from './temporal-client.ts';
+import { configOption } from './config-option.ts';
 
 /** What the commands that start or steer syncs share: the config, a Temporal client, the store on demand. */
 export interface CliSession {
@@ -29,7 +30,7 @@ export class CommandFailure extends Error {
 /** `-c, --config` and `--identity-source`, the options every sync command takes. */
 export function withSessionOptions(command: Command): Command {
   return command
-    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .addOption(configOption())
     .option('-s, --identity-source <id>', 'identity source (0oa…); default: okta.identitySourceId of the config');
 }
 

@@ -5,13 +5,14 @@ import { startCodecServer } from '../../codec/codec-server.ts';
 import { readSecret } from '../../config/secret-ref.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { loadConfigForCommand } from '../load-config.ts';
+import { configOption } from '../config-option.ts';
 
 /** `hr-okta-sync codec-server`: lets the Temporal Web UI show encrypted payloads decoded. */
 export function registerCodecServer(program: Command): void {
   program
     .command('codec-server')
     .description('Serve POST /encode and /decode for the Temporal Web UI and CLI, with CORS and a bearer-token check')
-    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .addOption(configOption())
     .action(async (options: { config: string }) => {
       const config = await loadConfigForCommand(options.config);
       if (!config) return;

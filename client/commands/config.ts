@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadSyncConfig } from '../../activities/mapping/config.ts';
 import { formatEffectiveConfig, secretReport } from '../../config/effective-config.ts';
 import { ConfigError, loadServiceConfig } from '../../config/service-config.ts';
+import { configOption } from '../config-option.ts';
 
 /** `hr-okta-sync config check`: validates the config and prints it as the service will use it. */
 export function registerConfig(program: Command): void {
@@ -12,7 +13,7 @@ export function registerConfig(program: Command): void {
       'Validate the config file plus HR_OKTA_SYNC__* overrides, print the effective config (secrets as references, ' +
         'never values) and whether each referenced secret is there; exit 1 when anything is wrong',
     )
-    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .addOption(configOption())
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action(async (options: { config: string; format: 'yaml' | 'json' }) => {
       let loaded;

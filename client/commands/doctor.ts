@@ -11,6 +11,7 @@ import { createOktaClient } from '../../worker/okta-client.ts';
 import type { workerCheck } from '../../workflows/worker-check.ts';
 import { missingSearchAttributes } from '../search-attribute-setup.ts';
 import { connectTemporal } from '../temporal-client.ts';
+import { configOption } from '../config-option.ts';
 
 export interface CheckResult {
   name: string;
@@ -25,7 +26,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description('Check the config, its secrets, Temporal (server and workers), Okta (a read-only call) and the store')
-    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .addOption(configOption())
     .option('--timeout <seconds>', 'time a worker has to answer', (v) => Number(v), 15)
     .action(async (options: { config: string; timeout: number }) => {
       let config: ServiceConfig;

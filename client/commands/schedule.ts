@@ -14,6 +14,7 @@ import {
   updateSchedule,
   type ScheduleTarget,
 } from '../schedules.ts';
+import { configOption } from '../config-option.ts';
 
 interface CommonOptions {
   config: string;
@@ -231,9 +232,7 @@ export function registerSchedule(program: Command): void {
 }
 
 function common(command: Command): Command {
-  return command
-    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
-    .option('--json', 'print JSON');
+  return command.addOption(configOption()).option('--json', 'print JSON');
 }
 
 function withSpecOptions(command: Command): Command {

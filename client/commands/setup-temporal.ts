@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { connectTemporal } from '../temporal-client.ts';
 import { missingSearchAttributes, registerSearchAttributes } from '../search-attribute-setup.ts';
 import { loadConfigForCommand } from '../load-config.ts';
+import { configOption } from '../config-option.ts';
 
 /** `hr-okta-sync setup-temporal`: registers the custom search attributes the workflows set (idempotent). */
 export function registerSetupTemporal(program: Command): void {
   program
     .command('setup-temporal')
     .description('Register the search attributes hr-okta-sync uses in the namespace; safe to run on every deploy')
-    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .addOption(configOption())
     .action(async (options: { config: string }) => {
       const config = await loadConfigForCommand(options.config);
       if (!config) return;

@@ -8,13 +8,14 @@ import { createLogger } from '../../observability/logger.ts';
 import { dataConverterFor, temporalConnectionSettings } from '../temporal-client.ts';
 import { startWebhookServer } from '../webhook-server.ts';
 import { loadConfigForCommand } from '../load-config.ts';
+import { configOption } from '../config-option.ts';
 
 /** `hr-okta-sync webhook-server`: receives HR change events and hands them to the identity source's coordinator. */
 export function registerWebhookServer(program: Command): void {
   program
     .command('webhook-server')
     .description('Receive HR webhooks (Standard Webhooks, BambooHR) and start a delta sync after a short debounce')
-    .requiredOption('-c, --config <file>', 'service config (YAML)', process.env.HR_OKTA_SYNC_CONFIG)
+    .addOption(configOption())
     .option('-p, --port <port>', 'port to listen on (default: webhooks.port)', (value) => Number.parseInt(value, 10))
     .action(async (options: { config: string; port?: number }) => {
       const config = await loadConfigForCommand(options.config);
