@@ -2,7 +2,9 @@
  * Benchmark 2: push a change set through the emulator under Okta's limits (durations scaled down by --scale) and
  * compare wall time and requests with the theoretical minimum computed from the same parameters.
  *
- *   node bench/push.ts [--records 100000] [--scale 20] [--upload-concurrency 16] [--preset enterprise,free-org]
+ *   node bench/push.ts [--records 100000] [--scale 20] [--upload-concurrency N] [--preset enterprise,free-org]
+ *
+ * Without --upload-concurrency the workflow's default is used.
  */
 import { parseArgs } from 'node:util';
 import { startOktaEmulator } from '../okta-emulator/index.ts';
@@ -58,12 +60,12 @@ const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '100000' },
     scale: { type: 'string', default: '20' },
-    'upload-concurrency': { type: 'string', default: '16' },
+    'upload-concurrency': { type: 'string' },
     preset: { type: 'string', default: 'enterprise,free-org,slow-import' },
   },
 });
 const scale = Number(values.scale);
-const uploadConcurrency = Number(values['upload-concurrency']);
+const uploadConcurrency = values['upload-concurrency'] === undefined ? undefined : Number(values['upload-concurrency']);
 const chosen = values.preset.split(',').map((name) => {
   const preset = PRESETS.find((p) => p.name === name);
   if (!preset) throw new Error(`unknown preset ${name}; known: ${PRESETS.map((p) => p.name).join(', ')}`);
@@ -101,7 +103,7 @@ try {
           upserts: plannedPeople(records),
           deactivations: [],
         },
-        { ...scaledPushOptions(scale, durations), uploadConcurrency },
+        { ...scaledPushOptions(scale, durations), ...(uploadConcurrency === undefined ? {} : { uploadConcurrency }) },
       );
       const users = emulator.users({ identitySourceId: '0oabenchpush' });
       if (users.length !== records || users.some((u) => u.status !== 'ACTIVE')) {
@@ -114,7 +116,7 @@ try {
         scale,
         durations,
         rateLimit: { perWindow: preset.perWindow, share: preset.share },
-        uploadConcurrency,
+        uploadConcurrency: uploadConcurrency ?? 'default',
         minimum,
         measured: {
           ...measured,
@@ -134,7 +136,7 @@ try {
 }
 
 printTable(
-  `Push through the emulator, Okta's durations ÷ ${scale}, uploadConcurrency ${uploadConcurrency}`,
+  `Push through the emulator, Okta's durations ÷ ${scale}, uploadConcurrency ${uploadConcurrency ?? "the workflow's default"}`,
   results.map((r) => ({
     preset: r.preset,
     records: r.records,

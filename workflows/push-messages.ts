@@ -11,7 +11,7 @@ export interface PushOptions {
   fiveMinuteRuleMs?: number;
   /** How often to look again at a session that blocks ours (a live run's, another tool's, a triggered one). Default 30 s. */
   blockedSessionPollMs?: number;
-  /** Uploads in flight at once within a session. Default 4. */
+  /** Uploads in flight at once within a session (a sliding window, never across an operation's start). Default 16. */
   uploadConcurrency?: number;
   /** Cancel sessions opened by other tools instead of waiting for them. Default false. */
   reclaimForeignSessions?: boolean;
@@ -58,8 +58,21 @@ export interface CarriedState {
   sessions: SessionSummary[];
   startedAt: string;
   lastTriggeredAtMs?: number;
-  /** A triggered session whose outcome is not known yet. */
-  pendingImport?: { sessionIndex: number; sessionId: string };
+  /** A triggered session whose outcome is not known yet, and when to look first (epoch ms; absent: at once). */
+  pendingImport?: { sessionIndex: number; sessionId: string; firstPollAt?: number };
+  /** What the imports of this run took so far, for the next one's estimate (see ImportTimes). */
+  importTimes?: ImportTimes;
+}
+
+/**
+ * Okta's processing times seen so far in a run, in Okta's own clock (session timestamps), so that the next import's
+ * end can be estimated without comparing clocks.
+ */
+export interface ImportTimes {
+  /** Processing time a record of the last completed import took (ms). */
+  msPerRecord: number;
+  /** When Okta finished the last completed import (epoch ms, Okta's clock): a later trigger queues behind it. */
+  lastEndedAt: number;
 }
 
 export type PushPhase =
@@ -131,4 +144,13 @@ export interface UploadResult {
 
 export interface ImportOutcome {
   status: string;
+  /** When Okta ended the import (the session's lastUpdated), when it said. */
+  endedAt?: string;
+}
+
+export interface TriggerOutcome {
+  /** CANCELLED: no upload changed anything, so Okta kept the session CREATED and it was cancelled instead. */
+  outcome: 'TRIGGERED' | 'CANCELLED';
+  /** When Okta triggered it (the session's lastUpdated), when known. */
+  triggeredAt?: string;
 }

@@ -19,6 +19,7 @@ import { NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE, isOktaFailure } from './okta
 import {
   pushProgressQuery,
   type CarriedState,
+  type ImportTimes,
   type PushLayoutSummary,
   type PushOptions,
   type PushPhase,
@@ -81,14 +82,15 @@ const DEFAULTS: Required<Omit<PushOptions, 'oktaTaskQueue'>> = {
   pollIntervalMs: 15_000,
   fiveMinuteRuleMs: 5 * 60_000,
   blockedSessionPollMs: 30_000,
-  uploadConcurrency: 4,
+  // The pacer holds requests to Okta's rate limit anyway; Okta's concurrency limit is 35 to 75 requests an org.
+  uploadConcurrency: 16,
   reclaimForeignSessions: false,
   heartbeatTimeoutMs: 30_000,
 };
 
 /**
- * Uploads in flight together: at most `concurrency`, never across the start of another operation, so that a session
- * receives its groups and users before the memberships that name them.
+ * Lock-step batches of runs without SLIDING_UPLOAD_WINDOW: at most `concurrency`, never across the start of another
+ * operation, so that a session receives its groups and users before the memberships that name them.
  */
 function uploadBatches(requestIndexes: number[], concurrency: number, operationStarts: Set<number>): number[][] {
   const batches: number[][] = [];
@@ -102,6 +104,20 @@ function uploadBatches(requestIndexes: number[], concurrency: number, operationS
 
 /** Versioning marker: runs that started before it asked Okta for the next session right after a trigger. */
 const WAIT_BEFORE_CREATE = 'wait-out-five-minute-rule-before-create';
+/** Versioning marker: runs that started before it uploaded in lock-step batches, each waiting for its slowest upload. */
+const SLIDING_UPLOAD_WINDOW = 'sliding-upload-window';
+/** Versioning marker: runs that started before it asked Okta for the session's status before every trigger. */
+const TRIGGER_WITHOUT_ASKING = 'trigger-without-asking-first';
+/** Versioning marker: runs that started before it polled an import right after triggering it. */
+const POLL_AFTER_ESTIMATED_END = 'poll-after-estimated-import-end';
+/** Versioning marker: runs that started before it opened the next session only once the last import was confirmed. */
+const OPEN_ONCE_IMPORT_ENDED = 'open-next-session-once-import-ended';
+
+/**
+ * A margin on an import's estimated end: polling a little late costs that little, polling too early a whole poll
+ * interval.
+ */
+const IMPORT_ESTIMATE_MARGIN = 1.01;
 
 /** Past this many history events a run hands over to a fresh one at the next session boundary. */
 const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 10_000;
@@ -136,6 +152,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   const totals = carried.totals;
   const sessions = carried.sessions;
   let lastTriggeredAtMs = carried.lastTriggeredAtMs;
+  let importTimes: ImportTimes | undefined = carried.importTimes;
 
   const progress: PushProgress = {
     planId: input.planId,
@@ -165,8 +182,10 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   /** The session this run holds open (CREATED or IN_PROGRESS), which cleanup must cancel. */
   let openSession: SessionSummary | undefined;
   /** A triggered session whose outcome is awaited while the next session is prepared. */
-  let pendingImport: { summary: SessionSummary; done: Promise<void> } | undefined;
+  let pendingImport: PendingImport | undefined;
   let importFailure: ApplicationFailure | undefined;
+  /** Whether this run opened a session while the previous one's confirmation was still being stored. */
+  let openedBeforeConfirmation = false;
 
   const identitySourceId = () => layout!.identitySourceId;
 
@@ -195,12 +214,15 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
     // Okta would refuse a create within five minutes of our last trigger while that import runs: wait on a timer
     // (cut short when the import finishes) instead of asking and being refused.
     if (patched(WAIT_BEFORE_CREATE) && pendingImport && lastTriggeredAtMs !== undefined) {
+      // Okta's rule ends with the import itself; the confirmation of what it applied need not hold up the next session.
+      const onceEnded = patched(OPEN_ONCE_IMPORT_ENDED);
       const waitMs = lastTriggeredAtMs + options.fiveMinuteRuleMs + 1_000 - Date.now();
       if (waitMs > 0) {
         totals.fiveMinuteWaits++;
         setPhase('waiting-five-minute-rule');
-        await condition(() => pendingImport === undefined, waitMs);
+        await condition(() => pendingImport === undefined || (onceEnded && pendingImport.ended), waitMs);
         throwIfImportFailed();
+        if (onceEnded && pendingImport) openedBeforeConfirmation = true;
       }
     }
     for (;;) {
@@ -241,16 +263,46 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
     if (importFailure) throw importFailure;
   }
 
-  function awaitAndConfirm(summary: SessionSummary): Promise<void> {
-    const done = (async () => {
+  /**
+   * When Okta can first have finished an import triggered at `trigger.atMs` (workflow time): at the per-record time of
+   * the run's last import, after the one it queues behind; with nothing seen yet, one poll interval after the trigger.
+   * Durations come from Okta's own timestamps, so clocks are never compared.
+   */
+  function firstPollAt(summary: SessionSummary, trigger: { atMs: number; triggeredAt?: string }): number {
+    const triggeredAt = Date.parse(trigger.triggeredAt ?? '');
+    if (!importTimes || Number.isNaN(triggeredAt)) return trigger.atMs + options.pollIntervalMs;
+    const queuedMs = Math.max(0, importTimes.lastEndedAt - triggeredAt);
+    return trigger.atMs + queuedMs + importTimes.msPerRecord * summary.records * IMPORT_ESTIMATE_MARGIN;
+  }
+
+  /** Learns from a completed import how long Okta takes a record (it processes a source's imports one at a time). */
+  function learnImportTime(records: number, triggeredAt: string | undefined, endedAt: string | undefined): void {
+    const triggered = Date.parse(triggeredAt ?? '');
+    const ended = Date.parse(endedAt ?? '');
+    if (Number.isNaN(triggered) || Number.isNaN(ended)) return;
+    const startedAt = Math.max(triggered, importTimes?.lastEndedAt ?? triggered);
+    if (records > 0 && ended > startedAt)
+      importTimes = { msPerRecord: (ended - startedAt) / records, lastEndedAt: ended };
+    else importTimes = importTimes && { ...importTimes, lastEndedAt: ended };
+  }
+
+  function awaitAndConfirm(
+    summary: SessionSummary,
+    poll: { firstPollAt?: number; triggeredAt?: string } = {},
+  ): PendingImport {
+    const pending: PendingImport = { summary, ended: false, firstPollAt: poll.firstPollAt, done: Promise.resolve() };
+    pending.done = (async () => {
       setPhaseIfIdle('awaiting-import');
-      const { status } = await importPolling.awaitImport({
+      const { status, endedAt } = await importPolling.awaitImport({
         identitySourceId: identitySourceId(),
         sessionId: summary.sessionId,
         pollIntervalMs: options.pollIntervalMs,
+        ...(poll.firstPollAt === undefined ? {} : { firstPollAt: poll.firstPollAt }),
       });
       summary.finishedAt = new Date().toISOString();
       if (status === 'COMPLETED') {
+        learnImportTime(summary.records, poll.triggeredAt, endedAt);
+        pending.ended = true;
         await store.confirmImport({
           planId: input.planId,
           sessionId: summary.sessionId,
@@ -260,6 +312,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         totals.recordsApplied += summary.records;
         publishCounters();
       } else {
+        pending.ended = true;
         summary.outcome = status === 'ERROR' || status === 'EXPIRED' ? status : 'CLOSED';
         importFailure ??= ApplicationFailure.create({
           type: 'OktaImportFailed',
@@ -271,11 +324,75 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         });
       }
     })().finally(() => {
-      if (pendingImport?.summary === summary) pendingImport = undefined;
+      if (pendingImport === pending) pendingImport = undefined;
     });
     // Failures surface through importFailure or the final await; this keeps an early rejection from going unhandled.
-    done.catch(() => undefined);
-    return done;
+    pending.done.catch(() => undefined);
+    return pending;
+  }
+
+  /**
+   * Uploads a session's requests with up to `uploadConcurrency` in flight, starting the next as soon as one is
+   * accepted, but a request that begins an operation only once every earlier one is accepted (groups and users before
+   * the memberships that name them). Returns the requests the session could not take because a re-sent upload filled
+   * it (see OKTA_FAILURE.sessionFull), for a session of their own.
+   */
+  async function uploadWindow(
+    sessionId: string,
+    summary: SessionSummary,
+    requestIndexes: number[],
+    operationStarts: Set<number>,
+  ): Promise<number[]> {
+    const waiting = [...requestIndexes];
+    const notTaken: number[] = [];
+    let inFlight = 0;
+    let full = false;
+    let failure: { error: unknown } | undefined;
+    const stopping = () => full || failure !== undefined || importFailure !== undefined;
+    const canStart = () =>
+      inFlight < options.uploadConcurrency && (inFlight === 0 || !operationStarts.has(waiting[0]!));
+    const upload = async (requestIndex: number) => {
+      try {
+        const result = await okta.uploadRequest({
+          identitySourceId: identitySourceId(),
+          sessionId,
+          planId: input.planId,
+          requestIndex,
+        });
+        summary.requestIndexes!.push(requestIndex);
+        summary.requests++;
+        summary.records += result.records;
+        totals.requestsUploaded++;
+        totals.recordsUploaded += result.records;
+        totals.rateLimitWaits += result.rateLimitWaits;
+      } catch (error) {
+        if (isOktaFailure(error, OKTA_FAILURE.sessionFull)) {
+          full = true;
+          notTaken.push(requestIndex);
+        } else {
+          failure ??= { error };
+        }
+      } finally {
+        inFlight--;
+      }
+    };
+    while (waiting.length > 0 && !stopping()) {
+      if (!canStart()) await condition(() => stopping() || canStart());
+      if (stopping()) break;
+      inFlight++;
+      void upload(waiting.shift()!);
+    }
+    if (inFlight > 0) await condition(() => inFlight === 0);
+    if (failure) throw failure.error;
+    throwIfImportFailed();
+    if (full) {
+      notTaken.push(...waiting);
+      log.warn('Session full after a re-sent upload; the rest goes into the next session', {
+        sessionId,
+        carriedOver: notTaken.length,
+      });
+    }
+    return notTaken.sort((a, b) => a - b);
   }
 
   function setPhaseIfIdle(phase: PushPhase): void {
@@ -294,7 +411,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
 
     if (carried.pendingImport) {
       const summary = sessions.find((s) => s.sessionId === carried.pendingImport?.sessionId);
-      if (summary) pendingImport = { summary, done: awaitAndConfirm(summary) };
+      if (summary) pendingImport = awaitAndConfirm(summary, { firstPollAt: carried.pendingImport.firstPollAt });
     } else if (carried.nextSession === 0) {
       await clearTheWay();
     }
@@ -332,7 +449,9 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       openSession = summary;
 
       setPhase('uploading');
-      const batches = uploadBatches(requestIndexes, options.uploadConcurrency, operationStarts);
+      const sliding = patched(SLIDING_UPLOAD_WINDOW);
+      if (sliding) overflow = await uploadWindow(sessionId, summary, requestIndexes, operationStarts);
+      const batches = sliding ? [] : uploadBatches(requestIndexes, options.uploadConcurrency, operationStarts);
       for (const [b, batch] of batches.entries()) {
         const results = await Promise.allSettled(
           batch.map((requestIndex) =>
@@ -368,9 +487,11 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       publishCounters();
 
       setPhase('triggering');
-      const finished = await okta.finishUploads({ identitySourceId: identitySourceId(), sessionId });
+      const trigger = patched(TRIGGER_WITHOUT_ASKING)
+        ? await okta.triggerImport({ identitySourceId: identitySourceId(), sessionId })
+        : { outcome: await okta.finishUploads({ identitySourceId: identitySourceId(), sessionId }) };
       openSession = undefined;
-      if (finished === 'CANCELLED') {
+      if (trigger.outcome === 'CANCELLED') {
         // Okta saw no change in any upload (e.g. deactivations of people it never had): it already matches the plan.
         summary.outcome = 'CANCELLED_UNCHANGED';
         summary.finishedAt = new Date().toISOString();
@@ -382,7 +503,13 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       // Sessions are processed in order: wait for the previous import before queueing behind it.
       if (pendingImport) await pendingImport.done;
       throwIfImportFailed();
-      pendingImport = { summary, done: awaitAndConfirm(summary) };
+      const triggeredAt = 'triggeredAt' in trigger ? trigger.triggeredAt : undefined;
+      pendingImport = awaitAndConfirm(
+        summary,
+        patched(POLL_AFTER_ESTIMATED_END)
+          ? { firstPollAt: firstPollAt(summary, { atMs: lastTriggeredAtMs, triggeredAt }), triggeredAt }
+          : {},
+      );
 
       const info = workflowInfo();
       const isLast = overflow.length === 0 && index >= layout.sessions.length;
@@ -398,7 +525,8 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
             sessions,
             startedAt: carried.startedAt,
             lastTriggeredAtMs,
-            pendingImport: { sessionIndex, sessionId },
+            pendingImport: { sessionIndex, sessionId, firstPollAt: pendingImport.firstPollAt },
+            importTimes,
           },
         });
       }
@@ -427,6 +555,8 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         openSession.outcome = 'CLOSED';
         await okta.cancelSession({ identitySourceId: layout.identitySourceId, sessionId: openSession.sessionId });
       }
+      // What Okta completed is confirmed before the run ends, as when the next session waited for the confirmation.
+      if (openedBeforeConfirmation && pendingImport?.ended) await pendingImport.done.catch(() => undefined);
       await store.recordPlanStatus({ planId: input.planId, status: cancelled ? 'cancelled' : 'failed' });
       setPhase(cancelled ? 'cancelled' : 'failed');
     });
@@ -441,4 +571,13 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       details: [{ sessions, totals }],
     });
   }
+}
+
+/** A triggered import: `ended` once Okta finished it, `done` once what it applied is confirmed in the store. */
+interface PendingImport {
+  summary: SessionSummary;
+  ended: boolean;
+  /** When the first poll was due (epoch ms), to hand over to a continued run. */
+  firstPollAt?: number;
+  done: Promise<void>;
 }

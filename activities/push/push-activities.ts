@@ -1,4 +1,4 @@
-import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, heartbeat, log, sleep } from '@temporalio/activity';
 import { keepAlive } from './keep-alive.ts';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
@@ -11,6 +11,7 @@ import type {
   ImportOutcome,
   PushLayoutSummary,
   SessionRef,
+  TriggerOutcome,
   UploadResult,
 } from '../../workflows/push-messages.ts';
 
@@ -30,6 +31,12 @@ const UNCHANGED = 'CLOSED_UNCHANGED';
 
 /** A pending import is not a failure: the activity's retry policy is the polling loop, without history per poll. */
 export const IMPORT_PENDING = 'OktaImportPending';
+
+/**
+ * The last stretch before an import's expected end is waited inside the activity, the rest through a retry delay:
+ * Temporal fires retry timers up to about a second late, and a poll that comes too early costs a whole poll interval.
+ */
+const AWAIT_IN_ACTIVITY_MS = 2_000;
 
 /**
  * Activities that push a stored plan through Okta import sessions. Built by a factory so that the worker (and each
@@ -198,8 +205,40 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
     },
 
     /**
-     * Triggers the import, or cancels the session when no upload changed anything: Okta keeps such a session CREATED
-     * and refuses to trigger it.
+     * Triggers the import at once, or cancels the session when no upload changed anything: Okta keeps such a session
+     * CREATED and refuses to trigger it, so a refusal is the one case that asks Okta for the session's status.
+     */
+    async triggerImport(input: { identitySourceId: string; sessionId: string }): Promise<TriggerOutcome> {
+      let triggered: IdentitySourceSession;
+      try {
+        triggered = await okta.startImport(input.identitySourceId, input.sessionId);
+      } catch (error) {
+        if (!isOktaFailure(error, OKTA_FAILURE.sessionState) && !isOktaFailure(error, OKTA_FAILURE.rejected)) {
+          throw error;
+        }
+        const session = await okta.getSession(input.identitySourceId, input.sessionId);
+        await store.recordSessionStatus(session.id, session.status);
+        if (session.status === 'CREATED') {
+          await cancelQuietly(input.identitySourceId, input.sessionId);
+          await store.recordSessionStatus(session.id, UNCHANGED);
+          return { outcome: 'CANCELLED' };
+        }
+        // An earlier attempt triggered it and its answer was lost.
+        if (session.status === 'TRIGGERED') return { outcome: 'TRIGGERED', triggeredAt: session.lastUpdated };
+        if (session.status === 'COMPLETED') return { outcome: 'TRIGGERED' };
+        if (session.status === 'IN_PROGRESS') throw error;
+        throw ApplicationFailure.nonRetryable(
+          `Session ${input.sessionId} is ${session.status}; its uploads are lost and the plan's next run sends them again`,
+          OKTA_FAILURE.sessionState,
+        );
+      }
+      await store.recordSessionStatus(triggered.id, triggered.status);
+      return { outcome: 'TRIGGERED', triggeredAt: triggered.lastUpdated };
+    },
+
+    /**
+     * What runs scheduled before triggerImport existed call (pushPlan without the trigger-without-asking patch): asks
+     * for the session's status first, then triggers or cancels.
      */
     async finishUploads(input: { identitySourceId: string; sessionId: string }): Promise<'TRIGGERED' | 'CANCELLED'> {
       const session = await okta.getSession(input.identitySourceId, input.sessionId);
@@ -221,24 +260,30 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
       );
     },
 
-    /** Polls a triggered session until Okta finishes it. Throws IMPORT_PENDING (retryable) while it is processing. */
+    /**
+     * Polls a triggered session until Okta finishes it. Throws IMPORT_PENDING (retryable) while it is processing, and
+     * before `firstPollAt` (epoch ms: when the import can first have finished) without asking Okta at all.
+     */
     async awaitImport(input: {
       identitySourceId: string;
       sessionId: string;
       pollIntervalMs: number;
+      firstPollAt?: number;
     }): Promise<ImportOutcome> {
+      const untilFirstPoll = (input.firstPollAt ?? 0) - Date.now();
+      if (untilFirstPoll > AWAIT_IN_ACTIVITY_MS) {
+        throw importPending(
+          `Okta cannot have finished session ${input.sessionId} yet`,
+          untilFirstPoll - AWAIT_IN_ACTIVITY_MS / 2,
+        );
+      }
+      if (untilFirstPoll > 0) await sleep(untilFirstPoll);
       const session = await okta.getSession(input.identitySourceId, input.sessionId);
       if (session.status === 'TRIGGERED') {
-        throw ApplicationFailure.create({
-          type: IMPORT_PENDING,
-          message: `Okta is still processing session ${session.id}`,
-          nextRetryDelay: input.pollIntervalMs,
-          // Expected while Okta works: logged at debug level and kept out of failure metrics.
-          category: ApplicationFailureCategory.BENIGN,
-        });
+        throw importPending(`Okta is still processing session ${session.id}`, input.pollIntervalMs);
       }
       await store.recordSessionStatus(session.id, session.status);
-      return { status: session.status };
+      return { status: session.status, endedAt: session.lastUpdated };
     },
 
     /**
@@ -304,6 +349,16 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
     }
     return undefined;
   }
+}
+
+function importPending(message: string, nextRetryDelay: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: IMPORT_PENDING,
+    message,
+    nextRetryDelay,
+    // Expected while Okta works: logged at debug level and kept out of failure metrics.
+    category: ApplicationFailureCategory.BENIGN,
+  });
 }
 
 /** [from, to) runs of consecutive request indexes. */

@@ -50,7 +50,7 @@ describe('pushPlan and Okta session rules', () => {
     await maybeSaveHistory(
       client,
       workflowId,
-      fileURLToPath(new URL('../histories/push-plan-five-minute-rule-wait-before-create.json', import.meta.url)),
+      fileURLToPath(new URL('../histories/push-plan-five-minute-rule-sliding-window.json', import.meta.url)),
     );
   });
 
@@ -136,8 +136,11 @@ describe('pushPlan and Okta session rules', () => {
     });
 
     expect(result.sessions.map((s) => s.outcome)).toEqual(['CANCELLED_UNCHANGED']);
-    expect(emulator.requests({ endpoint: 'start-import' }).requests).toHaveLength(0);
-    expect(emulator.sessions({ identitySourceId }).map((s) => s.status)).toEqual(['CLOSED']);
+    // The trigger was sent without asking first, and Okta refused it: the session was never triggered.
+    expect(emulator.requests({ endpoint: 'start-import' }).requests.map((r) => r.status)).toEqual([400]);
+    expect(emulator.sessions({ identitySourceId }).map((s) => s.history.map((h) => h.status))).toEqual([
+      ['CREATED', 'CLOSED'],
+    ]);
     expect(await store.countConfirmedUsers(identitySourceId)).toEqual({ active: 0, deactivated: 2 });
   });
 
