@@ -7,7 +7,18 @@ export function calendarDay(now: Date, timeZone: string): string {
 }
 
 export function addDays(day: string, days: number): string {
-  const date = new Date(`${day}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + days);
-  return date.toISOString().slice(0, 10);
+  // Fields, not `new Date(text)`: parsing and printing ISO text was a visible part of planning.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)) + days);
+  const year = date.getUTCFullYear();
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || year < 1 || year > 9999) {
+    const exact = new Date(`${day}T00:00:00Z`);
+    exact.setUTCDate(exact.getUTCDate() + days);
+    return exact.toISOString().slice(0, 10);
+  }
+  return `${pad(year, 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+}
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
 }

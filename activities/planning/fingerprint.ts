@@ -5,10 +5,11 @@ import { hash } from 'node:crypto';
  * holds fingerprints computed this way: changing the function would make every person look changed once.
  */
 export function fingerprint(profile: Record<string, string | undefined>): string {
-  const canonical = Object.keys(profile)
-    .filter((k) => profile[k] !== undefined)
-    .sort()
-    .map((k) => [k, profile[k]]);
+  const canonical: [string, string][] = [];
+  for (const key of Object.keys(profile).sort()) {
+    const value = profile[key];
+    if (value !== undefined) canonical.push([key, value]);
+  }
   // The one-shot hash: same digest as createHash().update().digest(), without a Hash object per profile.
   return hash('sha256', JSON.stringify(canonical), 'base64url');
 }

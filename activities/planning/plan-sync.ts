@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SyncConfig } from '../mapping/config.ts';
 import { mappedFields } from '../mapping/fields.ts';
 import { calendarDay } from '../mapping/lifecycle.ts';
-import type { HrRecord } from '../mapping/expressions.ts';
-import { mapRecord } from '../mapping/map-record.ts';
-import type { DerivedGroup, MapOutcome } from '../mapping/map-record.ts';
-import { SourceUnreadable, readHrSource, sourceProblem } from '../hr/source.ts';
+import { SourceUnreadable, readHrSource } from '../hr/source.ts';
 import type { SourceFields } from '../hr/source.ts';
 import type {
   PlanCounts,
@@ -16,11 +13,14 @@ import type {
   StateStore,
 } from '../store/state-store.ts';
 import { fingerprint } from './fingerprint.ts';
-import { foldHrEvents, type HrEventOverlay } from './hr-event-overlay.ts';
+import { FirstRows } from './first-rows.ts';
+import { foldHrEvents } from './hr-event-overlay.ts';
 import { evaluateGuardrails } from './guardrails.ts';
 import type { TrippedGuardrail } from './guardrails.ts';
 import { MAX_INVALID_LISTED, writeReport } from './report.ts';
-import type { PlanningCounts, PlanningReport } from './report.ts';
+import type { InvalidRecord, PlanningCounts, PlanningReport } from './report.ts';
+import { outcomeOfOverlay, outcomeOfRecord } from './row-outcome.ts';
+import type { Problem, RowOutcome } from './row-outcome.ts';
 import { Scratch } from './scratch.ts';
 
 export interface PlanSyncInput {
@@ -56,28 +56,6 @@ export interface PlanSummary {
   error?: string;
 }
 
-interface ConfirmedEntry {
-  fingerprint: string;
-  active: boolean;
-  /** Named by this export (validly or not), so not gone from HR. */
-  seen: boolean;
-}
-
-interface PersonRow {
-  row: number;
-  line: number | null;
-  external_id: string | null;
-  disposition: string | null;
-  profile: string | null;
-  groups: string | null;
-  manager_ref: string | null;
-  next_change: string | null;
-  problem_field: string | null;
-  problem_reason: string | null;
-}
-
-type Problem = { field: string; reason: string };
-
 function emptyCounts(): PlanningCounts {
   return {
     recordsRead: 0,
@@ -98,6 +76,59 @@ function emptyCounts(): PlanningCounts {
   };
 }
 
+/** What the first record naming a person plans for them (`waiting`: for a manager that comes later). */
+type Outcome =
+  'absent' | 'invalid' | 'held' | 'terminated' | 'out-of-scope' | 'waiting' | 'unchanged' | 'create' | 'update';
+
+/**
+ * What planning knows of one person (externalId): what Okta confirmed, and what the export's records say. One of
+ * these per person is the planner's in-memory index (the confirmed snapshot plus the export's new people).
+ */
+class Person {
+  /** Okta's confirmed fingerprint; undefined when Okta does not know the person. */
+  readonly confirmed: string | undefined;
+  readonly active: boolean;
+  /** Records of the export naming the person: more than one makes every one of them invalid. */
+  records = 0;
+  /** Where the first record is, and what it plans. */
+  row = 0;
+  line: number | null = null;
+  outcome: Outcome = 'absent';
+  nextChange: string | undefined = undefined;
+  managerMissing = false;
+
+  constructor(confirmed: string | undefined, active: boolean) {
+    this.confirmed = confirmed;
+    this.active = active;
+  }
+
+  /** The person's one record is valid (so far: a later record can still make it a duplicate). */
+  get valid(): boolean {
+    return this.records === 1 && this.outcome !== 'invalid';
+  }
+}
+
+interface RefHolder {
+  externalId: string;
+  /** The holder's mapped value of the manager attribute (`manager.value`). */
+  value: string | undefined;
+}
+
+/**
+ * The valid active records whose manager reference key (`manager.matches`, default the externalId) is `key`.
+ * A report takes the manager's value as soon as the manager has been read; whether it did so while the key had one
+ * holder or several is noted, so that a holder found invalid later (a duplicate) is caught.
+ */
+interface Ref extends RefHolder {
+  key: string;
+  more: RefHolder[] | undefined;
+  takenAlone: boolean;
+  takenShared: boolean;
+}
+
+const DUPLICATE_ID: Problem = { field: 'externalId', reason: 'appears more than once in the export' };
+const DUPLICATE_USER_NAME: Problem = { field: 'userName', reason: 'is used by more than one record of the export' };
+
 /**
  * Reads the HR export, maps and validates every record, and stores the change set against what Okta confirmed.
  *
@@ -110,6 +141,12 @@ function emptyCounts(): PlanningCounts {
  * - Groups and memberships: derived from valid active records; a membership is removed only for a person whose
  *   record is valid (their groups are known), and a group only when it has no members left whose record was
  *   invalid or held.
+ *
+ * One pass over the export decides each record against the in-memory index of people (externalId → confirmed
+ * fingerprint and what their record plans, userName → person, manager key → value): only changes, group
+ * memberships and records whose manager comes later are written to the scratch database. Duplicates found later
+ * take back what the records they make invalid planned; reports that had taken such a manager's value are
+ * planned again from a second reading of the export (rare: it takes a duplicated manager).
  */
 export async function planSync(store: StateStore, config: SyncConfig, input: PlanSyncInput): Promise<PlanSummary> {
   const now = input.now ? new Date(input.now) : new Date();
@@ -131,93 +168,242 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
     guardrails: [],
   };
   const sampleSize = config.reports.samples;
+  const mapping = config.mapping;
+  const manager = mapping.manager;
+  const full = input.mode === 'full';
   const scratch = new Scratch();
   try {
-    const confirmed = new Map<string, ConfirmedEntry>();
+    const people = new Map<string, Person>();
     let confirmedActive = 0;
     for await (const user of store.streamConfirmedUsers(input.identitySourceId)) {
-      confirmed.set(user.externalId, { fingerprint: user.fingerprint, active: user.status === 'ACTIVE', seen: false });
+      people.set(user.externalId, new Person(user.fingerprint, user.status === 'ACTIVE'));
       if (user.status === 'ACTIVE') confirmedActive++;
     }
+    const personOf = (externalId: string): Person => {
+      let person = people.get(externalId);
+      if (!person) people.set(externalId, (person = new Person(undefined, false)));
+      return person;
+    };
 
     // HR events not yet applied overlay the export: a joiner, mover or leaver takes effect before the export shows it.
     const retainSince = new Date(Date.now() - config.hrEvents.retainAppliedHours * 3_600_000).toISOString();
     const hrEvents = await store.pendingHrEvents(input.identitySourceId, retainSince);
     const overlays = foldHrEvents(hrEvents);
 
-    // Pass 1: read, map and validate every record into the scratch database.
-    const fields: SourceFields = { names: new Set() };
-    const insertPerson = scratch.db.prepare(
-      `INSERT INTO people (row, line, external_id, user_name, disposition, profile, groups, manager_ref, ref_key, next_change, problem_field, problem_reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    const addUpsert = scratch.db.prepare(
+      'INSERT INTO upserts (row, external_id, profile, fingerprint, is_new) VALUES (?, ?, ?, ?, ?)',
     );
-    const insertProblem = (row: number, line: number | null, externalId: string | null, problem: Problem) => {
-      insertPerson.run(row, line, externalId, null, null, null, null, null, null, null, problem.field, problem.reason);
+    const addWaiting = scratch.db.prepare(
+      'INSERT INTO waiting (row, external_id, profile, manager_ref) VALUES (?, ?, ?, ?)',
+    );
+    const addMembership = scratch.db.prepare(
+      'INSERT INTO desired_memberships (group_id, member_id, row, profile, fingerprint) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    const invalidate = scratch.db.prepare('INSERT INTO invalidated (external_id, row) VALUES (?, ?)');
+
+    const deleteUpsert = scratch.db.prepare('DELETE FROM upserts WHERE row = ?');
+    /** Reads the export again, rows numbered as in the first pass. */
+    const readAgain = async (visit: (row: number, outcome: RowOutcome) => void) => {
+      const again = new Set<string>();
+      let rows = 0;
+      for await (const { row, record } of readHrSource(config.source, { names: new Set() })) {
+        rows++;
+        visit(row, outcomeOfRecord(record, mapping, today, overlays, again));
+      }
+      if (rows !== counts.recordsRead) {
+        throw new SourceUnreadable('the export changed while it was being planned: read it again');
+      }
+      let row = rows;
+      for (const overlay of overlays.values()) {
+        if (overlaid.has(overlay.externalId) || (overlay.type !== 'leaver' && !overlay.record)) continue;
+        visit(++row, outcomeOfOverlay(overlay, mapping, today));
+      }
     };
-    const insertTerminated = (row: number, line: number | null, externalId: string) => {
-      insertPerson.run(row, line, externalId, null, 'terminated', null, null, null, null, null, null, null);
+
+    const invalidListed = new FirstRows<InvalidRecord>(MAX_INVALID_LISTED);
+    const listInvalid = (row: number, line: number | null, externalId: string | undefined, problem: Problem) => {
+      invalidListed.add({
+        row,
+        ...(line === null ? {} : { line }),
+        ...(externalId === undefined ? {} : { externalId }),
+        field: problem.field,
+        reason: problem.reason,
+      });
     };
-    const insertMapped = (row: number, line: number | null, record: HrRecord, outcome: MapOutcome) => {
-      const marked = sourceProblem(record);
-      if (marked || !outcome.ok) {
-        const problem = marked ?? (!outcome.ok ? outcome.problem : undefined)!;
-        insertProblem(
-          row,
-          line,
-          (outcome.ok ? outcome.person.externalId : outcome.problem.externalId) ?? null,
-          problem,
-        );
+    let unidentified = 0;
+    const userNames = new Map<string, string | string[]>();
+    const sharedUserNames: string[] = [];
+    const refs = new Map<string, Ref>();
+    const takenRefs: Ref[] = [];
+
+    /** The person a record names, when it is the first to; a second record makes every record of theirs invalid. */
+    const firstNaming = (row: number, line: number | null, externalId: string, invalid: boolean) => {
+      const person = personOf(externalId);
+      if (++person.records === 1) {
+        person.row = row;
+        person.line = line;
+        return person;
+      }
+      if (!invalid) listInvalid(row, line, externalId, DUPLICATE_ID);
+      if (person.records === 2) {
+        if (person.outcome !== 'invalid') listInvalid(person.row, person.line, externalId, DUPLICATE_ID);
+        invalidate.run(externalId, person.row);
+        scratch.wrote();
+      }
+      return undefined;
+    };
+    const decide = (row: number, externalId: string, person: Person, profile: Profile) => {
+      const print = fingerprint(profile);
+      if (full || person.confirmed === undefined || !person.active || person.confirmed !== print) {
+        const isNew = person.confirmed === undefined;
+        addUpsert.run(row, externalId, JSON.stringify(profile), print, isNew ? 1 : 0);
+        scratch.wrote();
+        person.outcome = isNew ? 'create' : 'update';
+      } else person.outcome = 'unchanged';
+    };
+    const withManager = (person: Person, profile: Profile, value: string | undefined) => {
+      if (value !== undefined) profile[manager!.attribute] = value;
+      person.managerMissing = value === undefined;
+    };
+    const takeValue = (ref: Ref): string | undefined => {
+      if (!ref.takenAlone && !ref.takenShared) takenRefs.push(ref);
+      if (ref.more) {
+        ref.takenShared = true;
+        return undefined;
+      }
+      ref.takenAlone = true;
+      return ref.value;
+    };
+    /** The manager's value once the whole export is known: exactly one valid holder of the key. */
+    const finalValue = (ref: Ref | undefined): string | undefined => {
+      if (!ref) return undefined;
+      let found: RefHolder | undefined;
+      for (const holder of ref.more ? [ref, ...ref.more] : [ref]) {
+        if (!people.get(holder.externalId)!.valid) continue;
+        if (found) return undefined;
+        found = holder;
+      }
+      return found?.value;
+    };
+
+    const plan = (row: number, line: number | null, outcome: RowOutcome) => {
+      if (outcome.type === 'invalid') {
+        listInvalid(row, line, outcome.externalId, outcome.problem);
+        if (outcome.externalId === undefined) unidentified++;
+        else {
+          const person = firstNaming(row, line, outcome.externalId, true);
+          if (person) person.outcome = 'invalid';
+        }
         return;
       }
-      const p = outcome.person;
-      insertPerson.run(
-        row,
-        line,
-        p.externalId,
-        p.disposition === 'active' ? (p.profile.userName ?? '').toLowerCase() : null,
-        p.disposition,
-        p.disposition === 'active' ? JSON.stringify(p.profile) : null,
-        p.groups.length > 0 ? JSON.stringify(p.groups) : null,
-        p.managerRef ?? null,
-        p.disposition === 'active' ? (p.refKey ?? null) : null,
-        p.nextChange ?? null,
-        null,
-        null,
-      );
-    };
-    /** A person an HR event speaks of: a leaver is terminated; a record the event carried replaces fields. */
-    const insertOverlaid = (row: number, line: number | null, overlay: HrEventOverlay, exported?: HrRecord) => {
-      if (overlay.type === 'leaver') return insertTerminated(row, line, overlay.externalId);
-      const record = { ...exported, ...overlay.record };
-      const outcome = mapRecord(record, config.mapping, today);
-      const mappedId = outcome.ok ? outcome.person.externalId : outcome.problem.externalId;
-      if (mappedId !== overlay.externalId) {
-        return insertProblem(row, line, overlay.externalId, {
-          field: 'externalId',
-          reason: 'the record carried by an HR event for this person maps to another externalId, or to none',
-        });
+      if (outcome.type === 'terminated') {
+        const person = firstNaming(row, line, outcome.externalId, false);
+        if (person) person.outcome = 'terminated';
+        return;
       }
-      insertMapped(row, line, record, outcome);
+      const mapped = outcome.person;
+      const externalId = mapped.externalId;
+      const person = firstNaming(row, line, externalId, false);
+      if (!person) return;
+      if (mapped.disposition !== 'active') {
+        person.outcome = mapped.disposition === 'pre-hire' ? 'held' : mapped.disposition;
+        if (mapped.disposition === 'pre-hire') person.nextChange = mapped.nextChange;
+        return;
+      }
+      person.nextChange = mapped.nextChange;
+      const profile = mapped.profile;
+      const userName = (profile.userName ?? '').toLowerCase();
+      const sharing = userNames.get(userName);
+      if (sharing === undefined) userNames.set(userName, externalId);
+      else if (typeof sharing === 'string') {
+        userNames.set(userName, [sharing, externalId]);
+        sharedUserNames.push(userName);
+      } else sharing.push(externalId);
+      for (const group of mapped.groups) {
+        const groupProfile: PlannedGroup['profile'] = { displayName: group.displayName };
+        if (group.description !== undefined) groupProfile.description = group.description;
+        addMembership.run(group.externalId, externalId, row, JSON.stringify(groupProfile), fingerprint(groupProfile));
+        scratch.wrote();
+      }
+      if (manager) {
+        if (mapped.refKey !== undefined) {
+          const holder = { externalId, value: profile[manager.value] };
+          const ref = refs.get(mapped.refKey);
+          if (!ref)
+            refs.set(mapped.refKey, {
+              ...holder,
+              key: mapped.refKey,
+              more: undefined,
+              takenAlone: false,
+              takenShared: false,
+            });
+          else (ref.more ??= []).push(holder);
+        }
+        if (mapped.managerRef !== undefined) {
+          const ref = refs.get(mapped.managerRef);
+          if (!ref) {
+            person.outcome = 'waiting';
+            addWaiting.run(row, externalId, JSON.stringify(profile), mapped.managerRef);
+            scratch.wrote();
+            return;
+          }
+          withManager(person, profile, takeValue(ref));
+        }
+      }
+      decide(row, externalId, person, profile);
     };
+
+    // The one pass over the export.
+    const fields: SourceFields = { names: new Set() };
     const overlaid = new Set<string>();
     try {
       for await (const { row, line, record } of readHrSource(config.source, fields)) {
         counts.recordsRead++;
-        const outcome = mapRecord(record, config.mapping, today);
-        const externalId = outcome.ok ? outcome.person.externalId : outcome.problem.externalId;
-        const overlay = externalId === undefined ? undefined : overlays.get(externalId);
-        if (overlay && !sourceProblem(record)) {
-          overlaid.add(overlay.externalId);
-          insertOverlaid(row, line ?? null, overlay, record);
-        } else insertMapped(row, line ?? null, record, outcome);
-        scratch.wrote();
+        plan(row, line ?? null, outcomeOfRecord(record, mapping, today, overlays, overlaid));
       }
       // People the export does not show (yet): joiners, and leavers it already dropped.
       let row = counts.recordsRead;
       for (const overlay of overlays.values()) {
         if (overlaid.has(overlay.externalId) || (overlay.type !== 'leaver' && !overlay.record)) continue;
-        insertOverlaid(++row, null, overlay);
-        scratch.wrote();
+        plan(++row, null, outcomeOfOverlay(overlay, mapping, today));
+      }
+
+      // A userName shared by valid records (duplicated ids aside): no record of it is trusted.
+      for (const userName of sharedUserNames) {
+        const holders = (userNames.get(userName) as string[]).filter((id) => people.get(id)!.records === 1);
+        if (holders.length < 2) continue;
+        for (const externalId of holders) {
+          const person = people.get(externalId)!;
+          person.outcome = 'invalid';
+          listInvalid(person.row, person.line, externalId, DUPLICATE_USER_NAME);
+          invalidate.run(externalId, person.row);
+          scratch.wrote();
+        }
+      }
+      userNames.clear();
+
+      const changed = new Set<string>();
+      for (const ref of takenRefs) {
+        const value = finalValue(ref);
+        if ((ref.takenAlone && value !== ref.value) || (ref.takenShared && value !== undefined)) changed.add(ref.key);
+      }
+      if (changed.size > 0) {
+        await readAgain((row, outcome) => {
+          if (outcome.type === 'invalid' && outcome.externalId === undefined) return;
+          const externalId = outcome.type === 'mapped' ? outcome.person.externalId : outcome.externalId!;
+          const person = people.get(externalId);
+          if (!person || (person.records === 1 && person.row !== row)) {
+            throw new SourceUnreadable('the export changed while it was being planned: read it again');
+          }
+          if (outcome.type !== 'mapped' || outcome.person.disposition !== 'active') return;
+          const managerRef = outcome.person.managerRef;
+          if (managerRef === undefined || !changed.has(managerRef) || !person.valid || person.outcome === 'waiting') {
+            return;
+          }
+          if (person.outcome !== 'unchanged') deleteUpsert.run(row);
+          withManager(person, outcome.person.profile, finalValue(refs.get(managerRef)));
+          decide(row, externalId, person, outcome.person.profile);
+        });
       }
     } catch (error) {
       if (!(error instanceof SourceUnreadable)) throw error;
@@ -235,122 +421,93 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         error: error.message,
       };
     }
-    scratch.indexPeople();
 
-    // Duplicates: no record of an ambiguous person is trusted, and none is taken for gone either.
-    scratch.db.exec(`
-      UPDATE people SET problem_field = 'externalId', problem_reason = 'appears more than once in the export'
-      WHERE problem_field IS NULL AND external_id IN (
-        SELECT external_id FROM people WHERE external_id IS NOT NULL GROUP BY external_id HAVING COUNT(*) > 1);
-      UPDATE people SET problem_field = 'userName', problem_reason = 'is used by more than one record of the export'
-      WHERE problem_field IS NULL AND user_name IN (
-        SELECT user_name FROM people WHERE user_name IS NOT NULL AND problem_field IS NULL GROUP BY user_name HAVING COUNT(*) > 1);
-    `);
+    // Records that waited for a manager further down the export.
     scratch.flush();
+    for (const waiting of scratch.pages<{ row: number; external_id: string; profile: string; manager_ref: string }>(
+      'SELECT * FROM waiting WHERE 1 = 1',
+      'row',
+    )) {
+      const person = people.get(waiting.external_id)!;
+      if (!person.valid) continue;
+      const profile = JSON.parse(waiting.profile) as Profile;
+      withManager(person, profile, finalValue(refs.get(waiting.manager_ref)));
+      decide(waiting.row, waiting.external_id, person, profile);
+    }
+    refs.clear();
+    // What records found invalid after the fact had planned.
+    scratch.db.exec(`
+      DELETE FROM upserts WHERE row IN (SELECT row FROM invalidated);
+      DELETE FROM desired_memberships WHERE member_id IN (SELECT external_id FROM invalidated);
+      INSERT INTO desired_groups (external_id, profile, fingerprint)
+        SELECT group_id, profile, fingerprint FROM (
+          SELECT group_id, profile, fingerprint, MIN(row) AS first FROM desired_memberships GROUP BY group_id)
+        ORDER BY first;
+    `);
 
-    // Pass 2: decide each record's change against the confirmed index.
-    const managerOf = scratch.db.prepare(
-      "SELECT profile FROM people WHERE ref_key = ? AND disposition = 'active' AND problem_field IS NULL LIMIT 2",
-    );
-    const manager = config.mapping.manager;
-    const addUpsert = scratch.db.prepare(
-      'INSERT INTO upserts (external_id, profile, fingerprint, is_new) VALUES (?, ?, ?, ?)',
-    );
+    counts.invalid = unidentified;
+    const held = new FirstRows<{ row: number; externalId: string; from: string }>(sampleSize);
     const addDeactivation = scratch.db.prepare('INSERT INTO deactivations (external_id) VALUES (?)');
-    const addGroup = scratch.db.prepare(
-      'INSERT INTO desired_groups (external_id, profile, fingerprint) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-    );
-    const addMembership = scratch.db.prepare(
-      'INSERT INTO desired_memberships (group_id, member_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
-    );
-    const protect = scratch.db.prepare('INSERT INTO protected_members (external_id) VALUES (?) ON CONFLICT DO NOTHING');
-    const know = scratch.db.prepare('INSERT INTO known_members (external_id) VALUES (?) ON CONFLICT DO NOTHING');
-    let unidentified = 0;
     let newDeactivations = 0;
-    const noteChange = (day: string | null) => {
+    for (const [externalId, person] of people) {
+      if (person.records > 1) {
+        counts.invalid += person.records;
+        continue;
+      }
+      switch (person.outcome) {
+        case 'invalid':
+          counts.invalid++;
+          continue;
+        case 'held':
+          counts.held++;
+          held.add({ row: person.row, externalId, from: person.nextChange ?? '' });
+          break;
+        case 'terminated':
+          counts.terminated++;
+          break;
+        case 'out-of-scope':
+          counts.outOfScope++;
+          break;
+        case 'unchanged':
+        case 'create':
+        case 'update':
+          counts.validActive++;
+          if (person.outcome === 'unchanged') counts.unchanged++;
+          else if (person.outcome === 'create') counts.creates++;
+          else counts.updates++;
+          if (person.managerMissing) counts.managersNotFound++;
+          break;
+        case 'absent':
+        case 'waiting':
+          break;
+      }
+      const day = person.nextChange;
       if (day && day > today && (!report.nextLifecycleChange || day < report.nextLifecycleChange)) {
         report.nextLifecycleChange = day;
       }
-    };
-    const deactivate = (externalId: string, entry: ConfirmedEntry) => {
-      addDeactivation.run(externalId);
-      counts.deactivations++;
-      if (entry.active) newDeactivations++;
-      if (report.samples.deactivations.length < sampleSize) report.samples.deactivations.push(externalId);
-      scratch.wrote();
-    };
-
-    for (const person of scratch.pages<PersonRow>('SELECT * FROM people WHERE 1 = 1', 'row')) {
-      const entry = person.external_id === null ? undefined : confirmed.get(person.external_id);
-      if (person.problem_field !== null) {
-        counts.invalid++;
-        if (person.external_id === null) unidentified++;
-        else {
-          if (entry) entry.seen = true;
-          protect.run(person.external_id);
-        }
-        if (report.invalid.length < MAX_INVALID_LISTED) {
-          report.invalid.push({
-            row: person.row,
-            ...(person.line === null ? {} : { line: person.line }),
-            ...(person.external_id === null ? {} : { externalId: person.external_id }),
-            field: person.problem_field,
-            reason: person.problem_reason ?? '',
-          });
-        }
-        continue;
+      // Not named by the export (or only as terminated or out of scope): gone from HR.
+      const gone = person.records === 0 || person.outcome === 'terminated' || person.outcome === 'out-of-scope';
+      if (gone && person.confirmed !== undefined && (person.active || full)) {
+        addDeactivation.run(externalId);
+        scratch.wrote();
+        counts.deactivations++;
+        if (person.active) newDeactivations++;
+        if (report.samples.deactivations.length < sampleSize) report.samples.deactivations.push(externalId);
       }
-      const externalId = person.external_id!;
-      noteChange(person.next_change);
-      switch (person.disposition) {
-        case 'pre-hire':
-          counts.held++;
-          if (entry) entry.seen = true;
-          protect.run(externalId);
-          if (report.samples.held.length < sampleSize)
-            report.samples.held.push({ externalId, from: person.next_change ?? '' });
-          break;
-        case 'terminated':
-        case 'out-of-scope':
-          if (person.disposition === 'terminated') counts.terminated++;
-          else counts.outOfScope++;
-          // Left unseen: deactivated below if Okta has them.
-          break;
-        case 'active': {
-          counts.validActive++;
-          if (entry) entry.seen = true;
-          know.run(externalId);
-          const profile = JSON.parse(person.profile!) as Profile;
-          if (manager && person.manager_ref !== null) {
-            const found = managerOf.all(person.manager_ref) as { profile: string }[];
-            const value = found.length === 1 ? (JSON.parse(found[0]!.profile) as Profile)[manager.value] : undefined;
-            if (value !== undefined) profile[manager.attribute] = value;
-            else counts.managersNotFound++;
-          }
-          const print = fingerprint(profile);
-          const isNew = !entry;
-          if (input.mode === 'full' || !entry || !entry.active || entry.fingerprint !== print) {
-            addUpsert.run(externalId, JSON.stringify(profile), print, isNew ? 1 : 0);
-            if (isNew) counts.creates++;
-            else counts.updates++;
-            const samples = isNew ? report.samples.creates : report.samples.updates;
-            if (samples.length < sampleSize) samples.push({ externalId, profile });
-          } else counts.unchanged++;
-          for (const group of (person.groups === null ? [] : JSON.parse(person.groups)) as DerivedGroup[]) {
-            const groupProfile: PlannedGroup['profile'] = { displayName: group.displayName };
-            if (group.description !== undefined) groupProfile.description = group.description;
-            addGroup.run(group.externalId, JSON.stringify(groupProfile), fingerprint(groupProfile));
-            addMembership.run(group.externalId, externalId);
-          }
-          break;
-        }
+    }
+    report.samples.held = held.items.map(({ externalId, from }) => ({ externalId, from }));
+    report.invalid = [...invalidListed.items];
+    const firstUpserts = scratch.db.prepare(
+      'SELECT external_id, profile FROM upserts WHERE is_new = ? ORDER BY row LIMIT ?',
+    );
+    for (const [isNew, samples] of [
+      [1, report.samples.creates],
+      [0, report.samples.updates],
+    ] as const) {
+      for (const r of firstUpserts.all(isNew, sampleSize) as { external_id: string; profile: string }[]) {
+        samples.push({ externalId: r.external_id, profile: JSON.parse(r.profile) as Profile });
       }
-      scratch.wrote();
     }
-    for (const [externalId, entry] of confirmed) {
-      if (!entry.seen && (entry.active || input.mode === 'full')) deactivate(externalId, entry);
-    }
-    confirmed.clear();
 
     // Groups and memberships against what Okta confirmed.
     const addConfirmedGroup = scratch.db.prepare(
@@ -363,12 +520,27 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
     const addConfirmedMembership = scratch.db.prepare(
       'INSERT INTO confirmed_memberships (group_id, member_id) VALUES (?, ?)',
     );
+    let confirmedMemberships = 0;
     for await (const m of store.streamConfirmedMemberships(input.identitySourceId)) {
       addConfirmedMembership.run(m.groupExternalId, m.memberExternalId);
+      confirmedMemberships++;
       scratch.wrote();
     }
+    if (confirmedMemberships > 0) {
+      // Whose memberships are known (valid active) and whose are not to be touched (invalid or held).
+      const protect = scratch.db.prepare('INSERT INTO protected_members (external_id) VALUES (?)');
+      const know = scratch.db.prepare('INSERT INTO known_members (external_id) VALUES (?)');
+      for (const [externalId, person] of people) {
+        if (person.records > 1 || person.outcome === 'invalid' || person.outcome === 'held') protect.run(externalId);
+        else if (person.outcome === 'unchanged' || person.outcome === 'create' || person.outcome === 'update') {
+          know.run(externalId);
+        } else continue;
+        scratch.wrote();
+      }
+    }
+    people.clear();
     scratch.flush();
-    const full = input.mode === 'full' ? 1 : 0;
+    const fullParam = full ? 1 : 0;
     const groupUpsertsSql = `SELECT d.rowid AS k, d.external_id, d.profile, d.fingerprint FROM desired_groups d
       LEFT JOIN confirmed_groups c ON c.external_id = d.external_id
       WHERE (? = 1 OR c.fingerprint IS NULL OR c.fingerprint <> d.fingerprint)`;
@@ -383,9 +555,9 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
       AND c.group_id NOT IN (SELECT external_id FROM (${groupDeletesSql}))`;
     const countOf = (sql: string, params: number[] = []) =>
       Number((scratch.db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`).get(...params) as { n: number }).n);
-    counts.groupUpserts = countOf(groupUpsertsSql, [full]);
+    counts.groupUpserts = countOf(groupUpsertsSql, [fullParam]);
     counts.groupDeletes = countOf(groupDeletesSql);
-    counts.membershipUpserts = countOf(membershipUpsertsSql, [full]);
+    counts.membershipUpserts = countOf(membershipUpsertsSql, [fullParam]);
     counts.membershipDeletes = countOf(membershipDeletesSql);
 
     const previous = (await store.findLatestPlan(input.identitySourceId, ['applied']))?.source;
@@ -415,7 +587,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
       upserts: map(
         scratch.pages<{ external_id: string; profile: string; fingerprint: string }>(
           'SELECT * FROM upserts WHERE 1 = 1',
-          'seq',
+          'row',
         ),
         (r): PlannedUpsert => ({
           externalId: r.external_id,
@@ -431,7 +603,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         scratch.pages<{ external_id: string; profile: string; fingerprint: string }>(
           `SELECT * FROM (${groupUpsertsSql}) WHERE 1 = 1`,
           'k',
-          [full],
+          [fullParam],
         ),
         (r): PlannedGroup => ({
           externalId: r.external_id,
@@ -447,7 +619,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         scratch.pages<{ group_id: string; member_id: string }>(
           `SELECT * FROM (${membershipUpsertsSql}) WHERE 1 = 1`,
           'k',
-          [full],
+          [fullParam],
         ),
         toMembership,
       ),

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 /**
- * A throwaway on-disk SQLite database for one planning run: the mapped export, duplicates, managers, groups and
- * the change set wait here, so that memory does not grow with the export (only the confirmed index is held).
+ * A throwaway on-disk SQLite database for one planning run. Only what must wait or be looked at again goes here
+ * (the changes, records waiting for a manager that comes later in the export, group memberships, and Okta's groups
+ * to compare with), so that memory does not grow with the export's profiles. Tables have no secondary indexes:
+ * they are read in row order or joined once at the end.
  */
 export class Scratch {
   readonly db: DatabaseSync;
@@ -19,15 +21,12 @@ export class Scratch {
       PRAGMA journal_mode = OFF;
       PRAGMA synchronous = OFF;
       PRAGMA cache_size = -16000;
-      CREATE TABLE people (
-        row INTEGER PRIMARY KEY, line INTEGER, external_id TEXT, user_name TEXT, disposition TEXT,
-        profile TEXT, groups TEXT, manager_ref TEXT, ref_key TEXT, next_change TEXT,
-        problem_field TEXT, problem_reason TEXT
-      );
-      CREATE TABLE upserts (seq INTEGER PRIMARY KEY, external_id TEXT NOT NULL, profile TEXT NOT NULL, fingerprint TEXT NOT NULL, is_new INTEGER NOT NULL);
+      CREATE TABLE upserts (row INTEGER PRIMARY KEY, external_id TEXT NOT NULL, profile TEXT NOT NULL, fingerprint TEXT NOT NULL, is_new INTEGER NOT NULL);
       CREATE TABLE deactivations (seq INTEGER PRIMARY KEY, external_id TEXT NOT NULL);
+      CREATE TABLE waiting (row INTEGER PRIMARY KEY, external_id TEXT NOT NULL, profile TEXT NOT NULL, manager_ref TEXT NOT NULL);
+      CREATE TABLE desired_memberships (group_id TEXT NOT NULL, member_id TEXT NOT NULL, row INTEGER NOT NULL, profile TEXT NOT NULL, fingerprint TEXT NOT NULL, PRIMARY KEY (group_id, member_id));
       CREATE TABLE desired_groups (external_id TEXT PRIMARY KEY, profile TEXT NOT NULL, fingerprint TEXT NOT NULL);
-      CREATE TABLE desired_memberships (group_id TEXT NOT NULL, member_id TEXT NOT NULL, PRIMARY KEY (group_id, member_id));
+      CREATE TABLE invalidated (external_id TEXT PRIMARY KEY, row INTEGER NOT NULL);
       CREATE TABLE confirmed_groups (external_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
       CREATE TABLE confirmed_memberships (group_id TEXT NOT NULL, member_id TEXT NOT NULL, PRIMARY KEY (group_id, member_id));
       CREATE TABLE protected_members (external_id TEXT PRIMARY KEY);
@@ -46,15 +45,6 @@ export class Scratch {
     this.db.exec('COMMIT');
     this.db.exec('BEGIN');
     this.#pending = 0;
-  }
-
-  indexPeople(): void {
-    this.flush();
-    this.db.exec(`
-      CREATE INDEX people_external_id ON people (external_id);
-      CREATE INDEX people_user_name ON people (user_name);
-      CREATE INDEX people_ref_key ON people (ref_key);
-    `);
   }
 
   /** Rows of a query, read in keyset pages on an integer key so that no result set is held whole. */
