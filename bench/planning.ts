@@ -5,12 +5,14 @@
  *
  *   node bench/planning.ts [--rows 100000,1000000]
  */
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { parse } from 'csv-parse';
+import { readHrSource } from '../activities/hr/source.ts';
 import { parseSyncConfig } from '../activities/mapping/config.ts';
 import { planSync } from '../activities/planning/plan-sync.ts';
 import { openStateStore } from '../activities/store/open.ts';
@@ -103,25 +105,58 @@ async function confirmAll(store: StateStore, planId: string): Promise<void> {
   await store.confirmRequests(planId, 0, requests.length, new Date().toISOString());
 }
 
-/** Runs `work` while sampling the process's RSS; returns its duration and the peak RSS seen. */
+/**
+ * Runs `work` while sampling the process's RSS; returns its duration, the CPU time the process spent (on a shared
+ * machine, less noisy than the wall clock) and the peak RSS seen.
+ */
 async function measured<T>(work: () => Promise<T>) {
   const before = process.memoryUsage().rss;
   let peak = before;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const cpu = process.cpuUsage();
   const started = performance.now();
   try {
     const value = await work();
     peak = Math.max(peak, process.memoryUsage().rss);
-    return { value, ms: performance.now() - started, rssBeforeMiB: before / 2 ** 20, peakRssMiB: peak / 2 ** 20 };
+    const used = process.cpuUsage(cpu);
+    return {
+      value,
+      ms: performance.now() - started,
+      cpuMs: (used.user + used.system) / 1000,
+      rssBeforeMiB: before / 2 ** 20,
+      peakRssMiB: peak / 2 ** 20,
+    };
   } finally {
     clearInterval(timer);
   }
 }
 
+/** The store, timing its savePlan (which also pulls the planned items out of the planner's scratch database). */
+function timingSavePlan(store: StateStore): { store: StateStore; savePlanMs: () => number } {
+  let total = 0;
+  const timed = new Proxy(store, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (key !== 'savePlan') return (value as (...args: unknown[]) => unknown).bind(target);
+      return async (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return (await value.apply(target, args)) as unknown;
+        } finally {
+          total += performance.now() - started;
+        }
+      };
+    },
+  });
+  return { store: timed, savePlanMs: () => total };
+}
+
 const results = [];
 for (const rows of values.rows.split(',').map(Number)) {
   const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-planning-'));
-  const store = await openStateStore(`sqlite:${join(dir, 'state.db')}`);
+  const opened = await openStateStore(`sqlite:${join(dir, 'state.db')}`);
+  const { store, savePlanMs } = timingSavePlan(opened);
   try {
     const changed = new Set(spread(rows, 0.01));
     const gone = new Set(spread(rows, 0.005, 3));
@@ -135,12 +170,26 @@ for (const rows of values.rows.split(',').map(Number)) {
       dryRun: false,
       now: '2026-06-01T00:00:00Z',
     };
+    // The ceiling: csv-parse alone (the options the CSV source uses), and the CSV source (records as objects).
+    const parseOnly = await measured(async () => {
+      let n = 0;
+      const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
+      for await (const _ of createReadStream(day2).pipe(parser)) n++;
+      return n;
+    });
+    const sourceOnly = await measured(async () => {
+      let n = 0;
+      for await (const _ of readHrSource(configFor(day2, join(dir, 'reports')).source, { names: new Set() })) n++;
+      return n;
+    });
     console.error(`${rows} rows: planning day one against an empty snapshot…`);
     const first = await measured(() => planSync(store, configFor(day1, join(dir, 'reports')), input));
+    const firstSaveMs = savePlanMs();
     await confirmAll(store, first.value.planId!);
     global.gc?.();
     console.error(`${rows} rows: planning day two against the confirmed snapshot…`);
     const second = await measured(() => planSync(store, configFor(day2, join(dir, 'reports')), input));
+    const secondSaveMs = savePlanMs() - firstSaveMs;
     const counts = second.value.counts;
     // Changed people, and people whose manager is gone (their managerEmail goes), are updated.
     let expectChanged = 0;
@@ -152,9 +201,16 @@ for (const rows of values.rows.split(',').map(Number)) {
         `day two planned ${counts.updates} updates / ${counts.deactivations} deactivations, expected ${expectChanged} / ${gone.size}`,
       );
     }
-    results.push({ rows, first: { ...first, value: first.value.counts }, second: { ...second, value: counts } });
+    results.push({
+      rows,
+      load: loadavg()[0]!,
+      parseOnly: { ms: parseOnly.ms, cpuMs: parseOnly.cpuMs },
+      sourceOnly: { ms: sourceOnly.ms, cpuMs: sourceOnly.cpuMs },
+      first: { ...first, savePlanMs: firstSaveMs, value: first.value.counts },
+      second: { ...second, savePlanMs: secondSaveMs, value: counts },
+    });
   } finally {
-    await store.close();
+    await opened.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -167,6 +223,10 @@ printTable(
       run: 'day one (empty snapshot)',
       s: seconds(r.first.ms),
       'rows/s': Math.round(r.rows / (r.first.ms / 1000)),
+      'CPU s': seconds(r.first.cpuMs),
+      'rows/CPU-s': Math.round(r.rows / (r.first.cpuMs / 1000)),
+      'savePlan s': seconds(r.first.savePlanMs),
+      load: r.load.toFixed(1),
       'RSS before MiB': Math.round(r.first.rssBeforeMiB),
       'peak RSS MiB': Math.round(r.first.peakRssMiB),
       planned: `${r.first.value.creates} creates`,
@@ -176,10 +236,32 @@ printTable(
       run: 'day two (full snapshot)',
       s: seconds(r.second.ms),
       'rows/s': Math.round(r.rows / (r.second.ms / 1000)),
+      'CPU s': seconds(r.second.cpuMs),
+      'rows/CPU-s': Math.round(r.rows / (r.second.cpuMs / 1000)),
+      'savePlan s': seconds(r.second.savePlanMs),
+      load: r.load.toFixed(1),
       'RSS before MiB': Math.round(r.second.rssBeforeMiB),
       'peak RSS MiB': Math.round(r.second.peakRssMiB),
       planned: `${r.second.value.updates} updates, ${r.second.value.deactivations} deactivations`,
     },
   ]),
+);
+printTable(
+  'Ceiling: reading the day-two export alone',
+  results.flatMap((r) =>
+    (
+      [
+        ['csv-parse alone', r.parseOnly],
+        ['CSV source (csv-parse + record objects)', r.sourceOnly],
+      ] as const
+    ).map(([run, m]) => ({
+      rows: r.rows,
+      run,
+      s: seconds(m.ms),
+      'rows/s': Math.round(r.rows / (m.ms / 1000)),
+      'CPU s': seconds(m.cpuMs),
+      'rows/CPU-s': Math.round(r.rows / (m.cpuMs / 1000)),
+    })),
+  ),
 );
 console.log(`\nJSON: ${await saveResult('planning', { results })}`);

@@ -36,9 +36,8 @@ export async function* readCsv(config: CsvSource, fields: SourceFields): AsyncIt
       }
       row++;
       const values: Record<string, string> = {};
-      header.forEach((name, i) => {
-        if (i < record.length) values[name] = record[i]!;
-      });
+      const columns = Math.min(header.length, record.length);
+      for (let i = 0; i < columns; i++) values[header[i]!] = record[i]!;
       if (record.length !== header.length) {
         // Kept with what columns it has, so that the person it names is known (and not taken for gone).
         values[COLUMN_COUNT_FIELD] = `has ${record.length} columns; the header has ${header.length}`;

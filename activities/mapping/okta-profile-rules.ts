@@ -42,7 +42,7 @@ export function profileProblems(profile: Profile, customAttributes: readonly str
       problems.push({ field, reason: 'is not a declared attribute of the identity source' });
       continue;
     }
-    const length = [...value].length;
+    const length = codePoints(value);
     const max = rule?.max ?? CUSTOM_MAX;
     if (length > max) problems.push({ field, reason: `is ${length} characters long; at most ${max} allowed` });
     else if (rule?.min !== undefined && length < rule.min) {
@@ -54,6 +54,21 @@ export function profileProblems(profile: Profile, customAttributes: readonly str
       problems.push({ field, reason: 'contains control characters' });
   }
   return problems;
+}
+
+/** The length in code points, as `[...value].length` counts it, without making an array of the characters. */
+function codePoints(value: string): number {
+  let length = value.length;
+  for (let i = 0; i < value.length - 1; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) continue;
+    const next = value.charCodeAt(i + 1);
+    if (next >= 0xdc00 && next <= 0xdfff) {
+      length--;
+      i++;
+    }
+  }
+  return length;
 }
 
 /** Okta's limit on externalId. */

@@ -96,6 +96,8 @@ class Person {
   outcome: Outcome = 'absent';
   nextChange: string | undefined = undefined;
   managerMissing = false;
+  /** Their record as a manager, when manager references are externalIds (no map of its own then). */
+  ref: Ref | undefined = undefined;
 
   constructor(confirmed: string | undefined, active: boolean) {
     this.confirmed = confirmed;
@@ -233,7 +235,9 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
     let unidentified = 0;
     const userNames = new Map<string, string | string[]>();
     const sharedUserNames: string[] = [];
+    const byExternalId = manager !== undefined && manager.matches === undefined;
     const refs = new Map<string, Ref>();
+    const refOf = (key: string) => (byExternalId ? people.get(key)?.ref : refs.get(key));
     const takenRefs: Ref[] = [];
 
     /** The person a record names, when it is the first to; a second record makes every record of theirs invalid. */
@@ -326,21 +330,19 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         scratch.wrote();
       }
       if (manager) {
-        if (mapped.refKey !== undefined) {
-          const holder = { externalId, value: profile[manager.value] };
-          const ref = refs.get(mapped.refKey);
-          if (!ref)
-            refs.set(mapped.refKey, {
-              ...holder,
-              key: mapped.refKey,
-              more: undefined,
-              takenAlone: false,
-              takenShared: false,
-            });
-          else (ref.more ??= []).push(holder);
+        const key = mapped.refKey;
+        if (key !== undefined) {
+          const value = profile[manager.value];
+          const ref = refOf(key);
+          if (ref) (ref.more ??= []).push({ externalId, value });
+          else {
+            const added: Ref = { externalId, value, key, more: undefined, takenAlone: false, takenShared: false };
+            if (byExternalId) person.ref = added;
+            else refs.set(key, added);
+          }
         }
         if (mapped.managerRef !== undefined) {
-          const ref = refs.get(mapped.managerRef);
+          const ref = refOf(mapped.managerRef);
           if (!ref) {
             person.outcome = 'waiting';
             addWaiting.run(row, externalId, JSON.stringify(profile), mapped.managerRef);
@@ -401,7 +403,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
             return;
           }
           if (person.outcome !== 'unchanged') deleteUpsert.run(row);
-          withManager(person, outcome.person.profile, finalValue(refs.get(managerRef)));
+          withManager(person, outcome.person.profile, finalValue(refOf(managerRef)));
           decide(row, externalId, person, outcome.person.profile);
         });
       }
@@ -431,7 +433,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
       const person = people.get(waiting.external_id)!;
       if (!person.valid) continue;
       const profile = JSON.parse(waiting.profile) as Profile;
-      withManager(person, profile, finalValue(refs.get(waiting.manager_ref)));
+      withManager(person, profile, finalValue(refOf(waiting.manager_ref)));
       decide(waiting.row, waiting.external_id, person, profile);
     }
     refs.clear();
