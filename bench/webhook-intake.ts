@@ -9,9 +9,11 @@
  *    an idle coordinator (--samples times) and for a burst of --burst events, split into debounce, planning, session,
  *    uploads and import.
  *
- * Every event's person must end ACTIVE in the emulator and every answer must be the expected one; else it fails.
+ * B runs first, on a coordinator with a short history; A's thousands of signals lengthen it (concurrency 1 last: it
+ * sends the most signals). Every event's person must end ACTIVE in the emulator, every answer must be the expected
+ * one and the signals must count exactly the new events; else it fails, after printing what it measured.
  *
- *   node bench/webhook-intake.ts [--events 2000] [--concurrency 1,16,64] [--duplicates 200] [--scale 20]
+ *   node bench/webhook-intake.ts [--events 2000] [--concurrency 64,16,1] [--duplicates 200] [--scale 20]
  *     [--quiet-ms 10000] [--max-delay-ms 60000] [--samples 3] [--burst 200] [--burst-concurrency 16]
  */
 import { loadavg } from 'node:os';
@@ -29,7 +31,7 @@ import { timeReceiverCalls } from './support/webhook-spans.ts';
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '2000' },
-    concurrency: { type: 'string', default: '1,16,64' },
+    concurrency: { type: 'string', default: '64,16,1' },
     duplicates: { type: 'string', default: '200' },
     scale: { type: 'string', default: '20' },
     'quiet-ms': { type: 'string', default: '10000' },
@@ -114,16 +116,28 @@ function latencies(results: DeliveryResult[]) {
 async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}` +
+          (lastQueryError ? ` (last coordinator query: ${lastQueryError})` : ''),
+      );
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
+let lastQueryError: string | undefined;
+
 /** The coordinator has nothing waiting or running and the store no event pending. */
 async function settled(stack: WebhookStack): Promise<boolean> {
-  const status = await coordinatorStatus(stack.client, stack.identitySourceId);
-  if (!status || status.phase !== 'idle' || status.queued.length > 0 || status.pendingHrEvents > 0) return false;
-  return (await stack.store.pendingHrEvents(stack.identitySourceId)).length === 0;
+  // The store first: it answers locally, while a query costs the coordinator a workflow task.
+  if ((await stack.store.pendingHrEvents(stack.identitySourceId)).length > 0) return false;
+  try {
+    const status = await coordinatorStatus(stack.client, stack.identitySourceId);
+    return status?.phase === 'idle' && status.queued.length === 0 && status.pendingHrEvents === 0;
+  } catch (error) {
+    lastQueryError = error instanceof Error ? error.message : String(error);
+    return false;
+  }
 }
 
 /** When each person was created in Okta (= its session's COMPLETED); fails the bench for anyone missing. */
@@ -165,9 +179,191 @@ const stack = await startWebhookStack(server, bundlePath, {
   receiverLogLevel: parameters.receiverLogLevel,
 });
 const spans = timeReceiverCalls(stack);
-const intake = [];
-const duplicates = [];
-const endToEnd = [];
+interface IntakeLevel {
+  concurrency: number;
+  events: number;
+  wallMs: number;
+  eventsPerSecond: number;
+  latencyMs: ReturnType<typeof latencies>;
+  non202: number;
+  statuses: Record<string, number>;
+  receiver: ReturnType<typeof spans.take>;
+  loadAverage: { before: number; after: number };
+  /** Signals the coordinator received for the level, and the events they counted. */
+  signals?: number;
+  signalledEvents?: number;
+  coordinatorHistoryEvents?: number;
+  /** Last 202 → every event applied and the coordinator idle again. */
+  lastAcceptedToSettledMs?: number;
+}
+const intake: IntakeLevel[] = [];
+const duplicates: {
+  concurrency: number;
+  repeats: number;
+  wallMs: number;
+  perSecond: number;
+  latencyMs: ReturnType<typeof latencies>;
+  notAnsweredAsDuplicate: number;
+  signalsSent: number;
+}[] = [];
+const endToEnd: { what: string; events: number; loadAverage: number; perEventMs?: object; timeline: SyncTimeline }[] =
+  [];
+
+/** A. N distinct events at one concurrency, then repeats of some of them; waits until all are in Okta. */
+async function intakeLevel(concurrency: number): Promise<void> {
+  await oktaIdle(stack);
+  const people = Array.from({ length: eventsPerLevel }, joiner);
+  const before = await hrSignals(client, stack.coordinator);
+  spans.reset();
+  const loadBefore = load();
+  console.error(`A: ${eventsPerLevel} events at concurrency ${concurrency}…`);
+  const sent = await sendDeliveries({
+    url: stack.receiver.url,
+    secret: stack.secret,
+    deliveries: people.map((p) => p.delivery),
+    concurrency,
+  });
+  const receiverSpans = spans.take();
+  const lastAccepted = Math.max(...sent.results.map((r) => r.answeredAt));
+  const nonAccepted = sent.results.filter(
+    (r) => r.status !== 202 || (JSON.parse(r.body) as { accepted?: number }).accepted !== 1,
+  );
+  check(nonAccepted.length === 0, `${nonAccepted.length} deliveries at concurrency ${concurrency} not answered 202`);
+  const level: IntakeLevel = {
+    concurrency,
+    events: eventsPerLevel,
+    wallMs: sent.wallMs,
+    eventsPerSecond: (eventsPerLevel / sent.wallMs) * 1000,
+    latencyMs: latencies(sent.results),
+    non202: nonAccepted.length,
+    statuses: Object.fromEntries(
+      Object.entries(Object.groupBy(sent.results, (r) => String(r.status))).map(([k, v]) => [k, v?.length ?? 0]),
+    ),
+    receiver: receiverSpans,
+    loadAverage: { before: loadBefore, after: load() },
+  };
+  intake.push(level);
+
+  const repeats = people.slice(0, duplicateCount).map((p) => p.delivery);
+  spans.reset();
+  const again = await sendDeliveries({
+    url: stack.receiver.url,
+    secret: stack.secret,
+    deliveries: repeats,
+    concurrency,
+  });
+  const repeatSpans = spans.take();
+  const notDuplicate = again.results.filter(
+    (r) => r.status !== 200 || (JSON.parse(r.body) as { duplicates?: number }).duplicates !== 1,
+  );
+  check(notDuplicate.length === 0, `${notDuplicate.length} repeats at concurrency ${concurrency} not answered 200`);
+  check(repeatSpans.signal.count === 0, `${repeatSpans.signal.count} signals sent for repeats`);
+  duplicates.push({
+    concurrency,
+    repeats: repeats.length,
+    wallMs: again.wallMs,
+    perSecond: (repeats.length / again.wallMs) * 1000,
+    latencyMs: latencies(again.results),
+    notAnsweredAsDuplicate: notDuplicate.length,
+    signalsSent: repeatSpans.signal.count,
+  });
+
+  const after = await hrSignals(client, stack.coordinator);
+  Object.assign(level, {
+    signals: after.signals - before.signals,
+    signalledEvents: after.events - before.events,
+    coordinatorHistoryEvents: after.historyEvents,
+  });
+  check(
+    after.events - before.events === eventsPerLevel,
+    `concurrency ${concurrency}: signals counting ${after.events - before.events} events for ${eventsPerLevel} ` +
+      `new events and ${duplicateCount} repeats (expected exactly the new ones)`,
+  );
+  console.error(`A: waiting for the ${eventsPerLevel} people to be imported…`);
+  await waitFor(() => settled(stack), `the events of concurrency ${concurrency} to be applied`);
+  level.lastAcceptedToSettledMs = Date.now() - lastAccepted;
+  completedAt(
+    stack,
+    people.map((p) => p.externalId),
+  );
+}
+
+/** B. One event on an idle coordinator and an idle Okta. */
+async function singleEvent(sample: number): Promise<void> {
+  await waitFor(() => settled(stack), 'an idle coordinator');
+  await oktaIdle(stack);
+  const person = joiner();
+  console.error(`B: one event (sample ${sample} of ${samples})…`);
+  const [answer] = (
+    await sendDeliveries({
+      url: stack.receiver.url,
+      secret: stack.secret,
+      deliveries: [person.delivery],
+      concurrency: 1,
+    })
+  ).results;
+  check(answer?.status === 202, `sample ${sample}: answered ${answer?.status}`);
+  await waitFor(() => settled(stack), `sample ${sample} to be applied`);
+  const done = completedAt(stack, [person.externalId]).get(person.externalId);
+  if (done === undefined) return;
+  endToEnd.push({
+    what: 'one event, idle coordinator',
+    events: 1,
+    loadAverage: load(),
+    timeline: await syncTimeline(
+      client,
+      stack.coordinator,
+      stack.emulator,
+      stack.identitySourceId,
+      answer!.answeredAt,
+      done,
+    ),
+  });
+}
+
+/** B. A burst of events, sent together: one delta sync, one session. */
+async function burst(): Promise<void> {
+  await waitFor(() => settled(stack), 'an idle coordinator');
+  await oktaIdle(stack);
+  const people = Array.from({ length: burstSize }, joiner);
+  console.error(`B: a burst of ${burstSize} events at concurrency ${burstConcurrency}…`);
+  const sent = await sendDeliveries({
+    url: stack.receiver.url,
+    secret: stack.secret,
+    deliveries: people.map((p) => p.delivery),
+    concurrency: burstConcurrency,
+  });
+  check(
+    sent.results.every((r) => r.status === 202),
+    'a burst delivery was not answered 202',
+  );
+  await waitFor(() => settled(stack), 'the burst to be applied');
+  const done = completedAt(
+    stack,
+    people.map((p) => p.externalId),
+  );
+  const perEvent = people
+    .map((p, i) => (done.get(p.externalId) ?? NaN) - sent.results[i]!.answeredAt)
+    .sort((a, b) => a - b);
+  const lastAccepted = Math.max(...sent.results.map((r) => r.answeredAt));
+  const sessionsCompleted = new Set(done.values());
+  check(sessionsCompleted.size === 1, `the burst was carried by ${sessionsCompleted.size} sessions, expected 1`);
+  endToEnd.push({
+    what: `burst of ${burstSize} at concurrency ${burstConcurrency} (from the last 202)`,
+    events: burstSize,
+    loadAverage: load(),
+    perEventMs: { p50: quantile(perEvent, 0.5), max: perEvent.at(-1), sendingMs: Math.round(sent.wallMs) },
+    timeline: await syncTimeline(
+      client,
+      stack.coordinator,
+      stack.emulator,
+      stack.identitySourceId,
+      lastAccepted,
+      Math.max(...sessionsCompleted),
+    ),
+  });
+}
+
 try {
   console.error('Initial sync of the sample export…');
   const first = (await client.workflow.execute(sync, {
@@ -176,160 +372,18 @@ try {
     args: [{ identitySourceId: stack.identitySourceId }],
   })) as SyncSummary;
   if (first.outcome !== 'applied') throw new Error(`the initial sync ended ${first.outcome}: ${first.error ?? ''}`);
-
-  // A. Intake throughput.
-  for (const concurrency of levels) {
-    await oktaIdle(stack);
-    const people = Array.from({ length: eventsPerLevel }, joiner);
-    const before = await hrSignals(client, stack.coordinator);
-    spans.reset();
-    const loadBefore = load();
-    console.error(`A: ${eventsPerLevel} events at concurrency ${concurrency}…`);
-    const sent = await sendDeliveries({
-      url: stack.receiver.url,
-      secret: stack.secret,
-      deliveries: people.map((p) => p.delivery),
-      concurrency,
-    });
-    const receiverSpans = spans.take();
-    const nonAccepted = sent.results.filter(
-      (r) => r.status !== 202 || (JSON.parse(r.body) as { accepted?: number }).accepted !== 1,
-    );
-    check(nonAccepted.length === 0, `${nonAccepted.length} deliveries at concurrency ${concurrency} not answered 202`);
-    intake.push({
-      concurrency,
-      events: eventsPerLevel,
-      wallMs: sent.wallMs,
-      eventsPerSecond: (eventsPerLevel / sent.wallMs) * 1000,
-      latencyMs: latencies(sent.results),
-      non202: nonAccepted.length,
-      statuses: Object.groupBy(sent.results, (r) => String(r.status)),
-      receiver: receiverSpans,
-      loadAverage: { before: loadBefore, after: load() },
-    });
-
-    const repeats = people.slice(0, duplicateCount).map((p) => p.delivery);
-    spans.reset();
-    const again = await sendDeliveries({
-      url: stack.receiver.url,
-      secret: stack.secret,
-      deliveries: repeats,
-      concurrency,
-    });
-    const repeatSpans = spans.take();
-    const notDuplicate = again.results.filter(
-      (r) => r.status !== 200 || (JSON.parse(r.body) as { duplicates?: number }).duplicates !== 1,
-    );
-    check(notDuplicate.length === 0, `${notDuplicate.length} repeats at concurrency ${concurrency} not answered 200`);
-    duplicates.push({
-      concurrency,
-      repeats: repeats.length,
-      wallMs: again.wallMs,
-      perSecond: (repeats.length / again.wallMs) * 1000,
-      latencyMs: latencies(again.results),
-      notAnsweredAsDuplicate: notDuplicate.length,
-      signalsSent: repeatSpans.signal.count,
-    });
-
-    console.error(`A: waiting for the ${eventsPerLevel} people to be imported…`);
-    await waitFor(() => settled(stack), `the events of concurrency ${concurrency} to be applied`);
-    completedAt(
-      stack,
-      people.map((p) => p.externalId),
-    );
-    const after = await hrSignals(client, stack.coordinator);
-    check(
-      after.signals - before.signals === eventsPerLevel,
-      `concurrency ${concurrency}: ${after.signals - before.signals} signals for ${eventsPerLevel} new events and ` +
-        `${duplicateCount} repeats (expected one per new event)`,
-    );
-    Object.assign(intake.at(-1)!, { signals: after.signals - before.signals, historyEvents: after.historyEvents });
-    // Statuses are summarised as counts in the saved JSON.
-    Object.assign(intake.at(-1)!, {
-      statuses: Object.fromEntries(Object.entries(intake.at(-1)!.statuses).map(([k, v]) => [k, v?.length ?? 0])),
-    });
-  }
-
-  // B. End to end: one event on an idle coordinator, then a burst.
-  const runs: { what: string; events: number; loadAverage: number; perEventMs?: object; timeline: SyncTimeline }[] = [];
-  for (let i = 0; i < samples; i++) {
-    await waitFor(() => settled(stack), 'an idle coordinator');
-    await oktaIdle(stack);
-    const person = joiner();
-    console.error(`B: one event (sample ${i + 1} of ${samples})…`);
-    const [answer] = (
-      await sendDeliveries({
-        url: stack.receiver.url,
-        secret: stack.secret,
-        deliveries: [person.delivery],
-        concurrency: 1,
-      })
-    ).results;
-    check(answer?.status === 202, `sample ${i + 1}: answered ${answer?.status}`);
-    await waitFor(() => settled(stack), `sample ${i + 1} to be applied`);
-    const done = completedAt(stack, [person.externalId]).get(person.externalId);
-    if (done === undefined) continue;
-    runs.push({
-      what: 'one event, idle coordinator',
-      events: 1,
-      loadAverage: load(),
-      timeline: await syncTimeline(
-        client,
-        stack.coordinator,
-        stack.emulator,
-        stack.identitySourceId,
-        answer!.answeredAt,
-        done,
-      ),
-    });
-  }
-  if (burstSize > 0) {
-    await waitFor(() => settled(stack), 'an idle coordinator');
-    await oktaIdle(stack);
-    const people = Array.from({ length: burstSize }, joiner);
-    console.error(`B: a burst of ${burstSize} events at concurrency ${burstConcurrency}…`);
-    const sent = await sendDeliveries({
-      url: stack.receiver.url,
-      secret: stack.secret,
-      deliveries: people.map((p) => p.delivery),
-      concurrency: burstConcurrency,
-    });
-    check(
-      sent.results.every((r) => r.status === 202),
-      'a burst delivery was not answered 202',
-    );
-    await waitFor(() => settled(stack), 'the burst to be applied');
-    const done = completedAt(
-      stack,
-      people.map((p) => p.externalId),
-    );
-    const perEvent = people
-      .map((p, i) => (done.get(p.externalId) ?? NaN) - sent.results[i]!.answeredAt)
-      .sort((a, b) => a - b);
-    const lastAccepted = Math.max(...sent.results.map((r) => r.answeredAt));
-    const sessionsCompleted = new Set(done.values());
-    check(sessionsCompleted.size === 1, `the burst was carried by ${sessionsCompleted.size} sessions, expected 1`);
-    runs.push({
-      what: `burst of ${burstSize} at concurrency ${burstConcurrency} (from the last 202)`,
-      events: burstSize,
-      loadAverage: load(),
-      perEventMs: { p50: quantile(perEvent, 0.5), max: perEvent.at(-1), sendingMs: Math.round(sent.wallMs) },
-      timeline: await syncTimeline(
-        client,
-        stack.coordinator,
-        stack.emulator,
-        stack.identitySourceId,
-        lastAccepted,
-        Math.max(...sessionsCompleted),
-      ),
-    });
-  }
-  endToEnd.push(...runs);
+  // B first, on a coordinator with a short history; then A, whose thousands of signals lengthen it.
+  for (let i = 1; i <= samples; i++) await singleEvent(i);
+  if (burstSize > 0) await burst();
+  for (const concurrency of levels) await intakeLevel(concurrency);
 
   // No sync of the bench may have failed.
   const status = await coordinatorStatus(client, stack.identitySourceId);
   const unapplied = (status?.recent ?? []).filter((r) => r.outcome !== 'applied');
   check(unapplied.length === 0, `syncs not applied: ${unapplied.map((r) => `${r.requestId} ${r.outcome}`).join(', ')}`);
+} catch (error) {
+  // What was measured up to here is still printed and saved, with the failure.
+  failures.push(error instanceof Error ? error.message : String(error));
 } finally {
   await stack.stop();
   await client.connection.close();
@@ -347,7 +401,8 @@ printTable(
     'p99 ms': r.latencyMs.p99,
     'max ms': r.latencyMs.max,
     'non-202': r.non202,
-    signals: (r as { signals?: number }).signals ?? '',
+    signals: r.signals ?? '',
+    'applied after s': r.lastAcceptedToSettledMs === undefined ? 'never' : seconds(r.lastAcceptedToSettledMs),
     'store p50 ms': r.receiver.store.p50,
     'signal p50 ms': r.receiver.signal.p50,
     'signal p99 ms': r.receiver.signal.p99,

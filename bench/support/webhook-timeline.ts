@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { OktaEmulator } from '../../okta-emulator/index.ts';
+import type { HrChange } from '../../workflows/sync-messages.ts';
 
 type Timestamp = { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined;
 
@@ -19,12 +21,19 @@ async function wholeHistory(client: Client, workflowId: string, firstRunId: stri
   return all;
 }
 
-/** `hrChanged` signals the coordinator received: one per delivery that the receiver handed off. */
+/** `hrChanged` signals the coordinator received, the HR events they counted, and its history's length. */
 export async function hrSignals(client: Client, coordinator: { workflowId: string; firstRunId: string }) {
-  const events = await wholeHistory(client, coordinator.workflowId, coordinator.firstRunId);
+  const history = await wholeHistory(client, coordinator.workflowId, coordinator.firstRunId);
+  const signals = history
+    .map((e) => e.workflowExecutionSignaledEventAttributes)
+    .filter((signal) => signal?.signalName === 'hrChanged');
   return {
-    signals: events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'hrChanged').length,
-    historyEvents: events.length,
+    signals: signals.length,
+    events: signals.reduce(
+      (sum, signal) => sum + defaultPayloadConverter.fromPayload<HrChange>(signal!.input!.payloads![0]!).events,
+      0,
+    ),
+    historyEvents: history.length,
   };
 }
 
