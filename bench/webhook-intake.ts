@@ -268,6 +268,11 @@ async function intakeLevel(concurrency: number): Promise<void> {
     signalsSent: repeatSpans.signal.count,
   });
 
+  console.error(`A: waiting for the ${eventsPerLevel} people to be imported…`);
+  await waitFor(() => settled(stack), `the events of concurrency ${concurrency} to be applied`);
+  level.lastAcceptedToSettledMs = Date.now() - lastAccepted;
+  // Counted once the coordinator is idle: signals that arrive during a workflow task are buffered by Temporal and
+  // reach the history only when the task ends.
   const after = await hrSignals(client, stack.coordinator);
   Object.assign(level, {
     signals: after.signals - before.signals,
@@ -279,9 +284,6 @@ async function intakeLevel(concurrency: number): Promise<void> {
     `concurrency ${concurrency}: signals counting ${after.events - before.events} events for ${eventsPerLevel} ` +
       `new events and ${duplicateCount} repeats (expected exactly the new ones)`,
   );
-  console.error(`A: waiting for the ${eventsPerLevel} people to be imported…`);
-  await waitFor(() => settled(stack), `the events of concurrency ${concurrency} to be applied`);
-  level.lastAcceptedToSettledMs = Date.now() - lastAccepted;
   completedAt(
     stack,
     people.map((p) => p.externalId),
