@@ -11,7 +11,7 @@ export interface PushOptions {
   fiveMinuteRuleMs?: number;
   /** How often to look again at a session that blocks ours (a live run's, another tool's, a triggered one). Default 30 s. */
   blockedSessionPollMs?: number;
-  /** Uploads in flight at once within a session (a sliding window, never across an operation's start). Default 16. */
+  /** Uploads in flight at once within a session (a sliding window, never across an operation's start). Default 8. */
   uploadConcurrency?: number;
   /** Cancel sessions opened by other tools instead of waiting for them. Default false. */
   reclaimForeignSessions?: boolean;

@@ -82,8 +82,9 @@ const DEFAULTS: Required<Omit<PushOptions, 'oktaTaskQueue'>> = {
   pollIntervalMs: 15_000,
   fiveMinuteRuleMs: 5 * 60_000,
   blockedSessionPollMs: 30_000,
-  // The pacer holds requests to Okta's rate limit anyway; Okta's concurrency limit is 35 to 75 requests an org.
-  uploadConcurrency: 16,
+  // Well under Okta's concurrency limit (35 to 75 requests an org) and the pacer holds requests to the rate limit
+  // anyway; more did not go faster (bench/push.ts), and the pacer counts requests in flight against the budget.
+  uploadConcurrency: 8,
   reclaimForeignSessions: false,
   heartbeatTimeoutMs: 30_000,
 };
