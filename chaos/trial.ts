@@ -29,8 +29,11 @@ export const CHAOS_PUSH: PushOptions = {
 export interface TrialContext {
   stack: ChaosStack;
   identitySourceId: string;
-  /** Resolves once Okta has received `count` requests since the trial started. */
-  afterRequests(count: number): Promise<void>;
+  /**
+   * Resolves true once Okta has received `count` requests since the trial started, or false if the run ended
+   * first (a run needs fewer control requests than a kill point drawn at random may assume).
+   */
+  afterRequests(count: number): Promise<boolean>;
   /** Request log sequence number at the trial's start. */
   firstSeq: number;
   notes: string[];
@@ -88,9 +91,14 @@ export async function runTrial(
     firstSeq,
     notes: [],
     async afterRequests(count) {
-      while (stack.emulator.requests().total - firstSeq < count) await sleep(5);
+      while (stack.emulator.requests().total - firstSeq < count) {
+        if (ended) return false;
+        await sleep(5);
+      }
+      return true;
     },
   };
+  let ended = false;
   const workflowId = `chaos-${scenario}-${randomUUID()}`;
   const started = performance.now();
   await stack.client.workflow.start(pushPlan, {
@@ -98,7 +106,8 @@ export async function runTrial(
     workflowId,
     args: [{ planId: plan.planId, options: CHAOS_PUSH }],
   });
-  const [chaosResult, result] = await Promise.all([chaos(context), resultOf(stack, workflowId)]);
+  const outcome = resultOf(stack, workflowId).finally(() => (ended = true));
+  const [chaosResult, result] = await Promise.all([chaos(context), outcome]);
   const wallMs = performance.now() - started;
 
   const checks: Check[] = [];
