@@ -138,8 +138,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     return pending;
   }
 
-  const coordinators = new CoalescingHandoff((identitySourceId, events, deadline) =>
-    temporal.withDeadline(deadline, () =>
+  // One signal, then one handed-off update, for all the deliveries that share it: each is a commit on the store.
+  const coordinators = new CoalescingHandoff(async (identitySourceId, eventIds, deadline) => {
+    await temporal.withDeadline(deadline, () =>
       notifyHrChanged(
         temporal,
         {
@@ -147,26 +148,23 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
           taskQueue: options.taskQueue,
           ...(options.coordinator ? { options: options.coordinator } : {}),
         },
-        events,
+        eventIds.length,
       ),
-    ),
-  );
+    );
+    try {
+      await store.markHrEventsHandedOff(eventIds, new Date().toISOString());
+    } catch (error) {
+      // Temporal has the signal: the events are safe. A repeat delivery signals once more, which is harmless.
+      logger.warn({ err: errorOnly(error) }, 'Could not record the handoff of HR events');
+    }
+  });
 
   async function handOff(events: HrEvent[], receivedAt: Date): Promise<void> {
-    const bySource = new Map<string, HrEvent[]>();
+    const bySource = new Map<string, string[]>();
     for (const event of events)
-      bySource.set(event.identitySourceId, [...(bySource.get(event.identitySourceId) ?? []), event]);
-    for (const [identitySourceId, sourceEvents] of bySource) {
-      await coordinators.handOff(identitySourceId, sourceEvents.length, receivedAt.getTime() + handoffTimeoutMs);
-      try {
-        await store.markHrEventsHandedOff(
-          sourceEvents.map((e) => e.eventId),
-          new Date().toISOString(),
-        );
-      } catch (error) {
-        // Temporal has the signal: the events are safe. A repeat delivery signals once more, which is harmless.
-        logger.warn({ err: errorOnly(error) }, 'Could not record the handoff of HR events');
-      }
+      bySource.set(event.identitySourceId, [...(bySource.get(event.identitySourceId) ?? []), event.eventId]);
+    for (const [identitySourceId, eventIds] of bySource) {
+      await coordinators.handOff(identitySourceId, eventIds, receivedAt.getTime() + handoffTimeoutMs);
     }
   }
 

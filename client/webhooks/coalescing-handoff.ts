@@ -1,8 +1,8 @@
-/** Sends one signal for `events` HR events to an identity source's coordinator, by `deadline` (epoch ms). */
-export type SignalCoordinator = (identitySourceId: string, events: number, deadline: number) => Promise<void>;
+/** Hands HR events (by id) to an identity source's coordinator with one signal, by `deadline` (epoch ms). */
+export type SignalCoordinator = (identitySourceId: string, eventIds: string[], deadline: number) => Promise<void>;
 
 interface Batch {
-  events: number;
+  eventIds: string[];
   /** The earliest deadline of the deliveries waiting on this batch. */
   deadline: number;
   done: PromiseWithResolvers<void>;
@@ -13,7 +13,8 @@ interface Batch {
  * while a signal is in flight wait for it to end and then share the next one. Signals to one workflow execution are
  * recorded one at a time by Temporal, and an execution takes at most 10,000 of them, so one signal per delivery
  * caps the intake at the signal rate of one workflow and fills that budget at the delivery rate; this way a busy
- * receiver sends about one signal per round trip, whatever the number of deliveries.
+ * receiver sends about one signal per round trip, whatever the number of deliveries (and the caller records the
+ * handoff of the batch's events with one store write).
  *
  * A delivery's promise settles only once a signal that counts its events is recorded (or failed), so a 202 still
  * means Temporal has them. Deadlines come from the arrival times, so a batch's deadline is never later than that of
@@ -28,13 +29,13 @@ export class CoalescingHandoff {
     this.#signal = signal;
   }
 
-  handOff(identitySourceId: string, events: number, deadline: number): Promise<void> {
+  handOff(identitySourceId: string, eventIds: string[], deadline: number): Promise<void> {
     let batch = this.#waiting.get(identitySourceId);
     if (!batch) {
-      batch = { events: 0, deadline, done: Promise.withResolvers<void>() };
+      batch = { eventIds: [], deadline, done: Promise.withResolvers<void>() };
       this.#waiting.set(identitySourceId, batch);
     }
-    batch.events += events;
+    batch.eventIds.push(...eventIds);
     batch.deadline = Math.min(batch.deadline, deadline);
     const settled = batch.done.promise;
     if (!this.#inFlight.has(identitySourceId)) this.#send(identitySourceId);
@@ -46,7 +47,7 @@ export class CoalescingHandoff {
     if (!batch) return;
     this.#waiting.delete(identitySourceId);
     this.#inFlight.add(identitySourceId);
-    void this.#signal(identitySourceId, batch.events, batch.deadline)
+    void this.#signal(identitySourceId, batch.eventIds, batch.deadline)
       .then(batch.done.resolve, batch.done.reject)
       .finally(() => {
         this.#inFlight.delete(identitySourceId);

@@ -82,6 +82,8 @@ describe('webhook receiver: deliveries that arrive together share a signal', () 
     const stored = await store.pendingHrEvents(identitySourceId);
     expect(stored).toHaveLength(deliveries);
     expect(stored.every((e) => e.handedOffAt !== undefined)).toBe(true);
+    // The handoff is recorded once per signal, for all the deliveries that shared it.
+    expect(new Set(stored.map((e) => e.handedOffAt)).size).toBeLessThanOrEqual(signals.length);
   });
 
   it('answers every delivery waiting on a signal that fails 503, and hands their events off on the retries', async () => {
