@@ -16,7 +16,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createPushActivities(deps),
     ...createPlanningActivities({ store: deps.store, config: deps.syncConfig }),
-    ...createCoordinationActivities({ temporal: deps.temporal, store: deps.store, defaults: deps.defaults }),
+    ...createCoordinationActivities({ temporal: deps.temporal, defaults: deps.defaults }),
     describeWorker,
   };
 }

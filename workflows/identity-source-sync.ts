@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CoordinationActivities } from '../activities/coordination/coordination-activities.ts';
+import type { PushActivities } from '../activities/push/push-activities.ts';
 import type { PlanningActivities } from '../activities/planning/planning-activities.ts';
 import { pushPlan } from './push-plan.ts';
 import { IDENTITY_SOURCE, PHASE } from './search-attributes.ts';
@@ -46,7 +46,7 @@ const planning = proxyActivities<PlanningActivities>({
 });
 
 // Recording a plan's status is one database write.
-const bookkeeping = proxyActivities<CoordinationActivities>({
+const bookkeeping = proxyActivities<Pick<PushActivities, 'recordPlanStatus'>>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
@@ -558,7 +559,12 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       }
       // What Okta completed is confirmed before the run ends, as when the next session waited for the confirmation.
       if (openedBeforeConfirmation && pendingImport?.ended) await pendingImport.done.catch(() => undefined);
-      await store.recordPlanStatus({ planId: input.planId, status: cancelled ? 'cancelled' : 'failed' });
+      await store
+        .recordPlanStatus({ planId: input.planId, status: cancelled ? 'cancelled' : 'failed' })
+        .catch((recordError: unknown) => {
+          // A plan the store does not hold has no status to record; the run fails for that reason below.
+          if (!(recordError instanceof ActivityFailure && causeType(recordError) === 'PlanNotFound')) throw recordError;
+        });
       setPhase(cancelled ? 'cancelled' : 'failed');
     });
     if (cancelled) throw error;
@@ -572,6 +578,10 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       details: [{ sessions, totals }],
     });
   }
+}
+
+function causeType(failure: ActivityFailure): string | undefined {
+  return failure.cause instanceof ApplicationFailure ? (failure.cause.type ?? undefined) : undefined;
 }
 
 /** A triggered import: `ended` once Okta finished it, `done` once what it applied is confirmed in the store. */

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import type { StateStore } from '../store/state-store.ts';
 import {
   coordinatorWorkflowId,
   requestSyncUpdate,
@@ -11,7 +10,6 @@ import {
 
 export interface CoordinationDeps {
   temporal: Client;
-  store: StateStore;
   /** The worker's defaults, from its config: what `{}` means. */
   defaults: { identitySourceId: string; taskQueue: string; coordinator?: CoordinatorOptions };
 }
@@ -20,7 +18,7 @@ export interface CoordinationDeps {
  * Activities that hand work to the one coordinator of an identity source. They live in activities because starting
  * or updating another workflow is I/O, and update-with-start makes "start it if needed, then queue" one atomic call.
  */
-export function createCoordinationActivities({ temporal, store, defaults }: CoordinationDeps) {
+export function createCoordinationActivities({ temporal, defaults }: CoordinationDeps) {
   return {
     syncDefaults(): Promise<{ identitySourceId: string }> {
       return Promise.resolve({ identitySourceId: defaults.identitySourceId });
@@ -39,11 +37,6 @@ export function createCoordinationActivities({ temporal, store, defaults }: Coor
           workflowIdConflictPolicy: 'USE_EXISTING',
         }),
       });
-    },
-
-    /** After a person's decision (planned or rejected), or for a plan with nothing to push (applied). */
-    async recordPlanStatus(input: { planId: string; status: 'planned' | 'rejected' | 'applied' }): Promise<void> {
-      await store.setPlanStatus(input.planId, input.status);
     },
   };
 }

@@ -319,7 +319,14 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
       return session.status;
     },
 
-    async recordPlanStatus(input: { planId: string; status: 'applied' | 'failed' | 'cancelled' }): Promise<void> {
+    /**
+     * A plan's status: applied, failed or cancelled by its push; planned or rejected after a person's decision, or
+     * applied with nothing to push, by the coordinator. One activity for both, as a worker registers one per name.
+     */
+    async recordPlanStatus(input: {
+      planId: string;
+      status: 'planned' | 'rejected' | 'applied' | 'failed' | 'cancelled';
+    }): Promise<void> {
       await store.setPlanStatus(input.planId, input.status);
     },
   };

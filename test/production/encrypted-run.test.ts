@@ -182,7 +182,9 @@ describe('a production-configured worker (encryption on), end to end', () => {
           (error: unknown) => error,
         );
       // The key holder reads the whole chain: workflow failure ← activity failure ← the store's answer.
-      expect(String(JSON.stringify(causes(failure)))).toContain(`No plan ${missingPlanId} in the state store`);
+      const chain = JSON.stringify(causes(failure));
+      expect(chain).toContain(`Pushing plan ${missingPlanId} failed`);
+      expect(chain).toContain(`No plan ${missingPlanId} in the state store`);
     } finally {
       await client.connection.close();
     }
