@@ -9,6 +9,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -62,6 +63,7 @@ const DEFAULTS: Required<Omit<CoordinatorOptions, 'push'>> = {
 /** Requests of the recent past kept for `status`; older ones live in workflow history and reports. */
 const RECENT_KEPT = 20;
 const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 5_000;
+const DEBOUNCE_ON_ONE_TIMER = 'debounce-hr-events-on-one-timer';
 
 type QueuedRequest = SyncRequest & { requestId: string; reasons: SyncReason[] };
 
@@ -78,8 +80,9 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
   const recent: SyncSummary[] = input.carried?.recent ?? [];
   let pendingHrEvents = input.carried?.pendingHrEvents ?? 0;
   let nextRequestNumber = input.carried?.nextRequestNumber ?? 1;
-  let firstHrEventAt: number | undefined = pendingHrEvents > 0 ? Date.now() : undefined;
-  let lastHrEventAt: number | undefined = firstHrEventAt;
+  let firstHrEventAt: number | undefined =
+    input.carried?.firstHrEventAt ?? (pendingHrEvents > 0 ? Date.now() : undefined);
+  let lastHrEventAt: number | undefined = input.carried?.lastHrEventAt ?? firstHrEventAt;
 
   let phase: SyncPhase = 'idle';
   let current: (QueuedRequest & NonNullable<SyncStatus['current']> & { startedAt: string }) | undefined;
@@ -170,21 +173,48 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
     recent,
   }));
 
-  /** Turns gathered HR events into one delta request, once they stopped coming (or waited long enough). */
-  async function gatherHrEvents(): Promise<void> {
+  /**
+   * Turns gathered HR events into one delta request, once they stopped coming (or waited long enough). Returns false
+   * when the run should hand over to a new one first: a steady stream of HR signals grows the history while it waits.
+   */
+  async function gatherHrEvents(): Promise<boolean> {
     setPhase('debouncing-hr-events');
+    // One timer per quiet period: a signal only moves the deadline, read when the timer fires. (Before, each signal
+    // cancelled the timer and started another, three history events more per signal, and the run never handed over.)
+    const oneTimer = patched(DEBOUNCE_ON_ONE_TIMER);
     for (;;) {
       const quietAt = lastHrEventAt! + options.hrEventQuietMs;
       const latestAt = firstHrEventAt! + options.hrEventMaxDelayMs;
       const waitMs = Math.min(quietAt, latestAt) - Date.now();
       if (waitMs <= 0) break;
-      const seen = lastHrEventAt;
-      await condition(() => lastHrEventAt !== seen, waitMs);
+      if (oneTimer) {
+        if (await condition(continueAsNewDue, waitMs)) return false;
+      } else {
+        const seen = lastHrEventAt;
+        await condition(() => lastHrEventAt !== seen, waitMs);
+      }
     }
     log.info('HR events gathered into one delta sync', { events: pendingHrEvents });
     pendingHrEvents = 0;
     firstHrEventAt = lastHrEventAt = undefined;
     enqueue({ mode: 'delta', dryRun: false, reason: 'webhook' });
+    return true;
+  }
+
+  /** Hands the queue, the recent outcomes and the pending HR events over to a fresh run with a short history. */
+  async function handOver(): Promise<never> {
+    await condition(allHandlersFinished);
+    return await continueAsNew<typeof identitySourceSync>({
+      identitySourceId,
+      ...(input.options ? { options: input.options } : {}),
+      carried: {
+        queue,
+        recent,
+        pendingHrEvents,
+        nextRequestNumber,
+        ...(firstHrEventAt === undefined ? {} : { firstHrEventAt, lastHrEventAt: lastHrEventAt! }),
+      },
+    });
   }
 
   /** The outcome of the running request, with what is known of it so far. */
@@ -271,7 +301,7 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
       if (!hasWork()) return;
     }
     if (queue.length === 0) {
-      await gatherHrEvents();
+      if (!(await gatherHrEvents())) return await handOver();
       continue;
     }
 
@@ -305,16 +335,13 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
       }
     }
 
-    const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW) {
-      await condition(allHandlersFinished);
-      return await continueAsNew<typeof identitySourceSync>({
-        identitySourceId,
-        ...(input.options ? { options: input.options } : {}),
-        carried: { queue, recent, pendingHrEvents, nextRequestNumber },
-      });
-    }
+    if (continueAsNewDue()) return await handOver();
   }
+}
+
+function continueAsNewDue(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW;
 }
 
 /** Raised by the `sync` workflow when the request it made did not apply. */

@@ -128,6 +128,10 @@ export interface CoordinatorInput {
     recent: SyncSummary[];
     pendingHrEvents: number;
     nextRequestNumber: number;
+    /** When the pending HR events' debounce began and when the last one arrived (epoch ms), so that a new run keeps
+     * the same deadlines. */
+    firstHrEventAt?: number;
+    lastHrEventAt?: number;
   };
 }
 

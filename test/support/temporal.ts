@@ -61,9 +61,14 @@ export async function testWorker(
  * Saves a real run's history for the replay tests when UPDATE_HISTORIES=1, and its workflow id in
  * `workflow-ids.json` beside it (replay needs it: child workflow ids derive from it).
  */
-export async function maybeSaveHistory(client: Client, workflowId: string, file: string): Promise<boolean> {
+export async function maybeSaveHistory(
+  client: Client,
+  workflowId: string,
+  file: string,
+  runId?: string,
+): Promise<boolean> {
   if (process.env.UPDATE_HISTORIES !== '1') return false;
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   await writeFile(file, historyToJSON(history) + '\n');
   const index = join(dirname(file), 'workflow-ids.json');
   const ids = JSON.parse(await readFile(index, 'utf8').catch(() => '{}')) as Record<string, string>;

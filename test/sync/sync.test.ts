@@ -112,6 +112,11 @@ describe('sync: every trigger funnelled into one run per identity source', () =>
       return status && status.phase === 'idle' && status.queued.length === 0 && status.pendingHrEvents === 0;
     }, 'the HR events to be applied');
     await schedule.delete();
+    await maybeSaveHistory(
+      client,
+      coordinatorWorkflowId(identitySourceId),
+      fileURLToPath(new URL('../histories/identity-source-sync-hr-events-one-timer.json', import.meta.url)),
+    );
 
     expect(
       results.every((r) => (r as SyncSummary).outcome === 'applied' || (r as SyncSummary).outcome === 'nothing-to-do'),
@@ -127,6 +132,48 @@ describe('sync: every trigger funnelled into one run per identity source', () =>
     const users = emulator.users({ identitySourceId });
     expect(users.filter((u) => u.profile.title === 'Principal Wizard')).toHaveLength(5);
     for (const leaver of leavers) expect(users.find((u) => u.externalId === leaver)?.status).toBe('DEACTIVATED');
+  });
+
+  it('waits out a stream of HR signals on one timer per quiet period, handing over to a new run as history grows', async () => {
+    harness = await startPushHarness();
+    const { client, identitySourceId, taskQueue } = harness;
+    // A quiet period longer than the stream's gaps: the whole stream is one debounce. The test server suggests
+    // continue-as-new at 200 history events.
+    const target = {
+      identitySourceId,
+      taskQueue,
+      options: { ...FAST_COORDINATOR, hrEventQuietMs: 3_000, hrEventMaxDelayMs: 120_000 },
+    };
+    const workflowId = coordinatorWorkflowId(identitySourceId);
+    await notifyHrChanged(client, target, 1);
+    const { runId: firstRunId } = await client.workflow.getHandle(workflowId).describe();
+    const signals = 120;
+    for (let i = 1; i < signals; i++) await notifyHrChanged(client, target, 1);
+
+    const status = await waitFor(async () => {
+      const s = await coordinatorStatus(client, identitySourceId);
+      return s && s.phase === 'idle' && s.pendingHrEvents === 0 && s.recent.length > 0 ? s : undefined;
+    }, 'the HR events to be applied');
+    // Every signal's events went into one delta sync.
+    expect(status.recent.filter((r) => r.reasons.includes('webhook'))).toHaveLength(1);
+    expect(status.recent[0]).toMatchObject({ outcome: 'applied', mode: 'delta' });
+
+    const first = await client.workflow.getHandle(workflowId, firstRunId).fetchHistory();
+    const events = first.events ?? [];
+    const count = (attributes: keyof (typeof events)[number]) => events.filter((e) => e[attributes]).length;
+    // Handed over while debouncing: the first run planned nothing.
+    expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    expect(count('activityTaskScheduledEventAttributes')).toBe(0);
+    expect(count('workflowExecutionSignaledEventAttributes')).toBeGreaterThan(20);
+    // A timer for each quiet period, not one per signal; the only one cancelled is the one running at the hand-over.
+    expect(count('timerStartedEventAttributes')).toBeLessThanOrEqual(2);
+    expect(count('timerCanceledEventAttributes')).toBeLessThanOrEqual(1);
+    await maybeSaveHistory(
+      client,
+      workflowId,
+      fileURLToPath(new URL('../histories/identity-source-sync-hr-stream-handover.json', import.meta.url)),
+      firstRunId,
+    );
   });
 
   it('holds a suspicious plan for a person: reject sends nothing, approve applies it', async () => {
