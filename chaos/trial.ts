@@ -23,7 +23,8 @@ export const CHAOS_PUSH: PushOptions = {
   fiveMinuteRuleMs: 2_000,
   blockedSessionPollMs: 300,
   heartbeatTimeoutMs: 2_000,
-  uploadConcurrency: 4,
+  // The workflow's default, so that chaos exercises what runs in production.
+  uploadConcurrency: 8,
 };
 
 export interface TrialContext {
