@@ -1,3 +1,4 @@
+import ms from 'ms';
 import type { CoordinatorOptions } from '../workflows/sync-messages.ts';
 import type { ServiceConfig } from './service-config.ts';
 
@@ -6,5 +7,17 @@ import type { ServiceConfig } from './service-config.ts';
  * one (the worker's enqueue activity, the webhook receiver, the CLI) passes the same, whichever starts it first.
  */
 export function coordinatorOptionsOf(config: ServiceConfig): CoordinatorOptions {
-  return { push: { oktaTaskQueue: config.temporal.oktaTaskQueue } };
+  const { coordinator } = config;
+  return {
+    hrEventQuietMs: milliseconds(coordinator.hrEventQuiet),
+    hrEventMaxDelayMs: milliseconds(coordinator.hrEventMaxDelay),
+    approvalTimeoutMs: milliseconds(coordinator.approvalTimeout),
+    idleTimeoutMs: milliseconds(coordinator.idleTimeout),
+    push: { oktaTaskQueue: config.temporal.oktaTaskQueue },
+  };
+}
+
+/** A duration the schema has already checked. */
+function milliseconds(duration: string): number {
+  return ms(duration as ms.StringValue);
 }

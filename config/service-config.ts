@@ -183,6 +183,25 @@ const CodecServerSection = z
   })
   .strict();
 
+const CoordinatorSection = z
+  .object({
+    hrEventQuiet: Duration.default('10s').describe(
+      'HR events (webhooks) are gathered into one delta sync until none has come for this long…',
+    ),
+    hrEventMaxDelay: Duration.default('1m').describe('…or until this long after the first of them'),
+    approvalTimeout: Duration.default('24h').describe(
+      'How long a plan held by a guardrail waits for `approve` or `reject`; then it is dropped and nothing is sent',
+    ),
+    idleTimeout: Duration.default('1h').describe(
+      'A coordinator with nothing to do ends after this long; the next request starts it again',
+    ),
+  })
+  .strict()
+  .refine(
+    (c) => ms(c.hrEventQuiet as ms.StringValue) <= ms(c.hrEventMaxDelay as ms.StringValue),
+    'hrEventQuiet must not be longer than hrEventMaxDelay',
+  );
+
 export const ServiceConfigSchema = z
   .object({
     temporal: TemporalSection.prefault({}),
@@ -201,6 +220,9 @@ export const ServiceConfigSchema = z
       })
       .strict(),
     store: StoreSection.prefault({}),
+    coordinator: CoordinatorSection.prefault({}).describe(
+      'The one workflow per identity source that queues and runs syncs; a coordinator reads these when it starts, so a change applies from its next start (after `idleTimeout`, or `cancel`)',
+    ),
     worker: WorkerSection.prefault({}),
     log: z
       .object({

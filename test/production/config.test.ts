@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { ConfigError, loadServiceConfig, parseServiceConfig } from '../../config/service-config.ts';
 
 const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
@@ -128,6 +129,31 @@ describe('service config', () => {
     ]);
     expect(await loadProblems(path, { HR_OKTA_SYNC__TEMPORAL__ADDRESS: 'temporal.internal:7233' })).toEqual([
       expect.stringMatching(/^temporal\.encryption\.keys: payload encryption is required/),
+    ]);
+  });
+
+  it('gives coordinators the debounce, approval and idle times of the config, and refuses a quiet period past the limit', () => {
+    expect(coordinatorOptionsOf(parseServiceConfig(MINIMAL))).toEqual({
+      hrEventQuietMs: 10_000,
+      hrEventMaxDelayMs: 60_000,
+      approvalTimeoutMs: 24 * 3_600_000,
+      idleTimeoutMs: 3_600_000,
+      push: { oktaTaskQueue: 'sync-okta' },
+    });
+    const tuned = parseServiceConfig({
+      ...MINIMAL,
+      coordinator: { hrEventQuiet: '2s', hrEventMaxDelay: '30s', approvalTimeout: '4h' },
+    });
+    expect(coordinatorOptionsOf(tuned)).toMatchObject({
+      hrEventQuietMs: 2_000,
+      hrEventMaxDelayMs: 30_000,
+      approvalTimeoutMs: 4 * 3_600_000,
+    });
+    expect(
+      problemsOf(() => parseServiceConfig({ ...MINIMAL, coordinator: { hrEventQuiet: '2m', hrEventMaxDelay: '1m' } })),
+    ).toEqual([expect.stringMatching(/^coordinator: hrEventQuiet must not be longer than hrEventMaxDelay/)]);
+    expect(problemsOf(() => parseServiceConfig({ ...MINIMAL, coordinator: { approvalTimeout: 'soon' } }))).toEqual([
+      expect.stringMatching(/^coordinator\.approvalTimeout: expected a duration/),
     ]);
   });
 
