@@ -3,11 +3,14 @@
  * compare wall time and requests with the theoretical minimum computed from the same parameters.
  *
  *   node bench/push.ts [--records 100000] [--scale 20] [--upload-concurrency N] [--preset enterprise,free-org]
+ *                      [--emulator thread|in-process]
  *
- * Without --upload-concurrency the workflow's default is used.
+ * Without --upload-concurrency the workflow's default is used. The emulator runs in a thread of its own by default, so
+ * that Okta's work does not run on the event loop of the worker being measured.
  */
 import { parseArgs } from 'node:util';
-import { startOktaEmulator } from '../okta-emulator/index.ts';
+import { startOktaEmulator, type OktaEmulatorOptions } from '../okta-emulator/index.ts';
+import { inProcess, startEmulatorInThread } from './support/emulator-thread.ts';
 import { CUSTOM_ATTRIBUTES, plannedPeople } from './support/hr-people.ts';
 import type { OKTA_DURATIONS_REAL } from './support/push-run.ts';
 import {
@@ -62,9 +65,15 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '20' },
     'upload-concurrency': { type: 'string' },
     preset: { type: 'string', default: 'enterprise,free-org,slow-import' },
+    emulator: { type: 'string', default: 'thread' },
   },
 });
 const scale = Number(values.scale);
+if (values.emulator !== 'thread' && values.emulator !== 'in-process') {
+  throw new Error(`--emulator is thread or in-process, not ${values.emulator}`);
+}
+const startEmulator = (options: OktaEmulatorOptions) =>
+  values.emulator === 'thread' ? startEmulatorInThread(options) : startOktaEmulator(options).then(inProcess);
 const uploadConcurrency = values['upload-concurrency'] === undefined ? undefined : Number(values['upload-concurrency']);
 const chosen = values.preset.split(',').map((name) => {
   const preset = PRESETS.find((p) => p.name === name);
@@ -80,7 +89,7 @@ try {
   for (const preset of chosen) {
     const records = preset.records ?? Number(values.records);
     const durations = scaledDurations(scale, preset.real);
-    const emulator = await startOktaEmulator({
+    const emulator = await startEmulator({
       identitySources: [{ id: '0oabenchpush', customAttributes: CUSTOM_ATTRIBUTES }],
       durations,
       rateLimit: { perWindow: preset.perWindow, concurrency: 75 },
@@ -105,7 +114,7 @@ try {
         },
         { ...scaledPushOptions(scale, durations), ...(uploadConcurrency === undefined ? {} : { uploadConcurrency }) },
       );
-      const users = emulator.users({ identitySourceId: '0oabenchpush' });
+      const users = await emulator.users({ identitySourceId: '0oabenchpush' });
       if (users.length !== records || users.some((u) => u.status !== 'ACTIVE')) {
         throw new Error(`${preset.name}: the emulator holds ${users.length} users, expected ${records} active`);
       }
@@ -117,13 +126,14 @@ try {
         durations,
         rateLimit: { perWindow: preset.perWindow, share: preset.share },
         uploadConcurrency: uploadConcurrency ?? 'default',
+        emulator: values.emulator,
         minimum,
         measured: {
           ...measured,
           result: { totals: measured.result.totals, sessions: measured.result.sessions.length },
         },
         ratio: measured.wallMs / minimum.wallMs,
-        timeline: timeline(emulator.sessions({ identitySourceId: '0oabenchpush' }), measured.wallMs),
+        timeline: timeline(await emulator.sessions({ identitySourceId: '0oabenchpush' }), measured.wallMs),
       });
     } finally {
       await side.stop();
@@ -136,7 +146,7 @@ try {
 }
 
 printTable(
-  `Push through the emulator, Okta's durations ÷ ${scale}, uploadConcurrency ${uploadConcurrency ?? "the workflow's default"}`,
+  `Push through the emulator (${values.emulator}), Okta's durations ÷ ${scale}, uploadConcurrency ${uploadConcurrency ?? "the workflow's default"}`,
   results.map((r) => ({
     preset: r.preset,
     records: r.records,

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { PlannedUpsert } from '../activities/store/state-store.ts';
 import { startOktaEmulator, type OktaEmulator } from '../okta-emulator/index.ts';
 import { CUSTOM_ATTRIBUTES, externalIdOf, personProfile, plannedPeople, spread } from './support/hr-people.ts';
+import { inProcess } from './support/emulator-thread.ts';
 import { pushAndMeasure, scaledDurations, scaledPushOptions, startOurSide } from './support/push-run.ts';
 import { printTable, saveResult, seconds } from './support/report.ts';
 import { sdkFullPush } from './support/sdk-script.ts';
@@ -77,7 +78,7 @@ async function measureOurs(run: string, upserts: () => Iterable<PlannedUpsert>) 
   const seq = emulator.requests().total;
   const measured = await pushAndMeasure(
     side,
-    emulator,
+    inProcess(emulator),
     { identitySourceId: OURS_SOURCE, mode: 'delta', upserts: upserts(), deactivations: [] },
     pushOptions,
   );

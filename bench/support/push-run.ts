@@ -8,7 +8,7 @@ import { RateLimitPacer } from '../../activities/okta/rate-limit-pacer.ts';
 import { OKTA_LIMITS, serializeBody } from '../../activities/okta/bulk-requests.ts';
 import { openStateStore } from '../../activities/store/open.ts';
 import type { NewPlan, PlannedUpsert, StateStore } from '../../activities/store/state-store.ts';
-import type { OktaEmulator } from '../../okta-emulator/index.ts';
+import type { BenchEmulator } from './emulator-thread.ts';
 import type { Durations } from '../../okta-emulator/index.ts';
 import { createPushActivities } from '../../activities/push/push-activities.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
@@ -83,7 +83,7 @@ export async function startOurSide(
   server: { address: string; namespace: string },
   bundlePath: string,
   client: Client,
-  emulator: OktaEmulator,
+  emulator: Pick<BenchEmulator, 'url' | 'apiTokens'>,
   rateLimitShare: number,
 ): Promise<OurSide> {
   const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-bench-'));
@@ -130,12 +130,12 @@ export interface PushMeasurement {
 /** Saves the plan, pushes it with the pushPlan workflow and measures what Okta saw. */
 export async function pushAndMeasure(
   side: OurSide,
-  emulator: OktaEmulator,
+  emulator: Pick<BenchEmulator, 'requests'>,
   plan: NewPlan,
   options: PushOptions,
 ): Promise<PushMeasurement> {
   const saved = await side.store.savePlan(plan);
-  const before = emulator.requests();
+  const before = await emulator.requests();
   const seqBefore = before.total;
   const workflowId = `bench-push-${randomUUID()}`;
   const started = performance.now();
@@ -146,7 +146,7 @@ export async function pushAndMeasure(
   });
   const result = await handle.result();
   const wallMs = performance.now() - started;
-  const logged = emulator.requests({ sinceSeq: seqBefore }).requests;
+  const logged = (await emulator.requests({ sinceSeq: seqBefore })).requests;
   const byEndpoint: Record<string, Record<string, number>> = {};
   for (const r of logged) {
     const counts = (byEndpoint[r.endpoint] ??= {});
