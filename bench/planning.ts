@@ -218,32 +218,14 @@ for (const rows of values.rows.split(',').map(Number)) {
 printTable(
   'Planning: HR export → plan, against a confirmed snapshot of the same size (1 % changed, 0.5 % gone)',
   results.flatMap((r) => [
-    {
-      rows: r.rows,
-      run: 'day one (empty snapshot)',
-      s: seconds(r.first.ms),
-      'rows/s': Math.round(r.rows / (r.first.ms / 1000)),
-      'CPU s': seconds(r.first.cpuMs),
-      'rows/CPU-s': Math.round(r.rows / (r.first.cpuMs / 1000)),
-      'savePlan s': seconds(r.first.savePlanMs),
-      load: r.load.toFixed(1),
-      'RSS before MiB': Math.round(r.first.rssBeforeMiB),
-      'peak RSS MiB': Math.round(r.first.peakRssMiB),
-      planned: `${r.first.value.creates} creates`,
-    },
-    {
-      rows: r.rows,
-      run: 'day two (full snapshot)',
-      s: seconds(r.second.ms),
-      'rows/s': Math.round(r.rows / (r.second.ms / 1000)),
-      'CPU s': seconds(r.second.cpuMs),
-      'rows/CPU-s': Math.round(r.rows / (r.second.cpuMs / 1000)),
-      'savePlan s': seconds(r.second.savePlanMs),
-      load: r.load.toFixed(1),
-      'RSS before MiB': Math.round(r.second.rssBeforeMiB),
-      'peak RSS MiB': Math.round(r.second.peakRssMiB),
-      planned: `${r.second.value.updates} updates, ${r.second.value.deactivations} deactivations`,
-    },
+    row(r.rows, r.load, 'day one (empty snapshot)', r.first, `${r.first.value.creates} creates`),
+    row(
+      r.rows,
+      r.load,
+      'day two (full snapshot)',
+      r.second,
+      `${r.second.value.updates} updates, ${r.second.value.deactivations} deactivations`,
+    ),
   ]),
 );
 printTable(
@@ -265,3 +247,26 @@ printTable(
   ),
 );
 console.log(`\nJSON: ${await saveResult('planning', { results })}`);
+
+/** One planning run as a table row. */
+function row(
+  rows: number,
+  load: number,
+  run: string,
+  m: { ms: number; cpuMs: number; savePlanMs: number; rssBeforeMiB: number; peakRssMiB: number },
+  planned: string,
+) {
+  return {
+    rows,
+    run,
+    s: seconds(m.ms),
+    'rows/s': Math.round(rows / (m.ms / 1000)),
+    'CPU s': seconds(m.cpuMs),
+    'rows/CPU-s': Math.round(rows / (m.cpuMs / 1000)),
+    'savePlan s': seconds(m.savePlanMs),
+    load: load.toFixed(1),
+    'RSS before MiB': Math.round(m.rssBeforeMiB),
+    'peak RSS MiB': Math.round(m.peakRssMiB),
+    planned,
+  };
+}
