@@ -216,11 +216,13 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         throw new SourceUnreadable('the export changed while it was being planned: read it again');
       }
       let row = rows;
-      for (const overlay of overlays.values()) {
-        if (overlaid.has(overlay.externalId) || (overlay.type !== 'leaver' && !overlay.record)) continue;
-        visit(++row, outcomeOfOverlay(overlay, mapping, today));
-      }
+      for (const overlay of overlaysOutsideExport()) visit(++row, outcomeOfOverlay(overlay, mapping, today));
     };
+    /** People the export does not show (yet): joiners, and leavers it already dropped. */
+    const overlaysOutsideExport = () =>
+      [...overlays.values()].filter(
+        (overlay) => !overlaid.has(overlay.externalId) && (overlay.type === 'leaver' || overlay.record),
+      );
 
     const invalidListed = new FirstRows<InvalidRecord>(MAX_INVALID_LISTED);
     const listInvalid = (row: number, line: number | null, externalId: string | undefined, problem: Problem) => {
@@ -363,12 +365,8 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         counts.recordsRead++;
         plan(row, line ?? null, outcomeOfRecord(record, mapping, today, overlays, overlaid));
       }
-      // People the export does not show (yet): joiners, and leavers it already dropped.
       let row = counts.recordsRead;
-      for (const overlay of overlays.values()) {
-        if (overlaid.has(overlay.externalId) || (overlay.type !== 'leaver' && !overlay.record)) continue;
-        plan(++row, null, outcomeOfOverlay(overlay, mapping, today));
-      }
+      for (const overlay of overlaysOutsideExport()) plan(++row, null, outcomeOfOverlay(overlay, mapping, today));
 
       // A userName shared by valid records (duplicated ids aside): no record of it is trusted.
       for (const userName of sharedUserNames) {
