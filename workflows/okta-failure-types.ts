@@ -49,6 +49,11 @@ export const NON_RETRYABLE_OKTA_FAILURES: OktaFailureType[] = [
 
 /** Whether an activity failure's cause is one of ours of the given type. */
 export function isOktaFailure(error: unknown, type: OktaFailureType): boolean {
+  return hasFailureType(error, type);
+}
+
+/** Whether an error, or any error in its cause chain, is an application failure of the given type. */
+export function hasFailureType(error: unknown, type: string): boolean {
   let current: unknown = error;
   while (current instanceof Error) {
     if (current instanceof ApplicationFailure && current.type === type) return true;

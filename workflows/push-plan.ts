@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
@@ -16,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PushActivities } from '../activities/push/push-activities.ts';
-import { NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE, isOktaFailure } from './okta-failure-types.ts';
+import { NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE, hasFailureType, isOktaFailure } from './okta-failure-types.ts';
 import {
   pushProgressQuery,
   type CarriedState,
@@ -361,12 +360,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
           planId: input.planId,
           requestIndex,
         });
-        summary.requestIndexes!.push(requestIndex);
-        summary.requests++;
-        summary.records += result.records;
-        totals.requestsUploaded++;
-        totals.recordsUploaded += result.records;
-        totals.rateLimitWaits += result.rateLimitWaits;
+        countUpload(summary, requestIndex, result);
       } catch (error) {
         if (isOktaFailure(error, OKTA_FAILURE.sessionFull)) {
           full = true;
@@ -395,6 +389,20 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       });
     }
     return notTaken.sort((a, b) => a - b);
+  }
+
+  /** An upload Okta accepted, in its session's summary and the run's totals. */
+  function countUpload(
+    summary: SessionSummary,
+    requestIndex: number,
+    result: { records: number; rateLimitWaits: number },
+  ): void {
+    summary.requestIndexes!.push(requestIndex);
+    summary.requests++;
+    summary.records += result.records;
+    totals.requestsUploaded++;
+    totals.recordsUploaded += result.records;
+    totals.rateLimitWaits += result.rateLimitWaits;
   }
 
   function setPhaseIfIdle(phase: PushPhase): void {
@@ -462,14 +470,8 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         );
         let full = false;
         for (const [i, result] of results.entries()) {
-          if (result.status === 'fulfilled') {
-            summary.requestIndexes!.push(batch[i]!);
-            summary.requests++;
-            summary.records += result.value.records;
-            totals.requestsUploaded++;
-            totals.recordsUploaded += result.value.records;
-            totals.rateLimitWaits += result.value.rateLimitWaits;
-          } else if (isOktaFailure(result.reason, OKTA_FAILURE.sessionFull)) {
+          if (result.status === 'fulfilled') countUpload(summary, batch[i]!, result.value);
+          else if (isOktaFailure(result.reason, OKTA_FAILURE.sessionFull)) {
             full = true;
             overflow.push(batch[i]!);
           } else {
@@ -563,7 +565,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         .recordPlanStatus({ planId: input.planId, status: cancelled ? 'cancelled' : 'failed' })
         .catch((recordError: unknown) => {
           // A plan the store does not hold has no status to record; the run fails for that reason below.
-          if (!(recordError instanceof ActivityFailure && causeType(recordError) === 'PlanNotFound')) throw recordError;
+          if (!hasFailureType(recordError, 'PlanNotFound')) throw recordError;
         });
       setPhase(cancelled ? 'cancelled' : 'failed');
     });
@@ -578,10 +580,6 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       details: [{ sessions, totals }],
     });
   }
-}
-
-function causeType(failure: ActivityFailure): string | undefined {
-  return failure.cause instanceof ApplicationFailure ? (failure.cause.type ?? undefined) : undefined;
 }
 
 /** A triggered import: `ended` once Okta finished it, `done` once what it applied is confirmed in the store. */
