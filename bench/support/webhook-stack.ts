@@ -87,6 +87,7 @@ export async function startWebhookStack(
       worker: { http: { port: 0 }, runtimeMetrics: false, oktaActivitiesPerSecond: options.oktaActivitiesPerSecond },
       log: { level: 'warn' },
       sync: syncConfigPath,
+      coordinator: { hrEventQuiet: `${options.hrEventQuietMs}ms`, hrEventMaxDelay: `${options.hrEventMaxDelayMs}ms` },
     },
     'the webhook benchmark',
   );
@@ -99,11 +100,10 @@ export async function startWebhookStack(
 
   const client = await connectTemporal(config);
   const store = await openStateStore(config.store.url);
+  const configured = coordinatorOptionsOf(config);
   const coordinatorOptions: CoordinatorOptions = {
-    ...coordinatorOptionsOf(config),
-    hrEventQuietMs: options.hrEventQuietMs,
-    hrEventMaxDelayMs: options.hrEventMaxDelayMs,
-    push: { ...coordinatorOptionsOf(config).push, ...scaledPushOptions(options.scale, durations) },
+    ...configured,
+    push: { ...configured.push, ...scaledPushOptions(options.scale, durations) },
   };
   const workflowId = coordinatorWorkflowId(identitySourceId);
   const coordinator = await client.workflow.start('identitySourceSync', {
