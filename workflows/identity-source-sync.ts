@@ -12,9 +12,11 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { CoordinationActivities } from '../activities/coordination/coordination-activities.ts';
 import type { PushActivities } from '../activities/push/push-activities.ts';
 import type { PlanningActivities } from '../activities/planning/planning-activities.ts';
 import { pushPlan } from './push-plan.ts';
@@ -31,12 +33,13 @@ import {
   type CoordinatorOptions,
   type Decision,
   type GuardrailVerdict,
+  type RequestInProgress,
   type SyncPhase,
   type SyncReason,
   type SyncRequest,
-  type SyncStatus,
   type SyncSummary,
 } from './sync-messages.ts';
+import type { PushTotals } from './push-messages.ts';
 
 // Planning reads the whole HR export and writes the plan to the store: minutes for a large export, and an HR system
 // or store outage is waited out for an hour before the request fails.
@@ -53,6 +56,19 @@ const bookkeeping = proxyActivities<Pick<PushActivities, 'recordPlanStatus'>>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+// Waiting for a push started by an earlier run of the coordinator: as long as the push takes, heartbeating so that a
+// dead worker is noticed within a minute and the wait moves to another.
+const pushes = proxyActivities<Pick<CoordinationActivities, 'awaitPush'>>({
+  startToCloseTimeout: '30 days',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['PushFailed', 'PushCancelled', 'PushTerminated'],
+  },
+});
+
 const DEFAULTS: Required<Omit<CoordinatorOptions, 'push'>> = {
   approvalTimeoutMs: 24 * 3_600_000,
   hrEventQuietMs: 10_000,
@@ -64,8 +80,17 @@ const DEFAULTS: Required<Omit<CoordinatorOptions, 'push'>> = {
 const RECENT_KEPT = 20;
 const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 5_000;
 const DEBOUNCE_ON_ONE_TIMER = 'debounce-hr-events-on-one-timer';
+/**
+ * Versioning marker: runs that started before it could not hand over while a request awaited approval or its push
+ * ran, so HR signals and requests arriving meanwhile piled up in one history; their push is a child the run waits for.
+ */
+const HAND_OVER_MIDWAY = 'hand-over-while-awaiting-approval-or-push';
+/** What run() returns when the history grew long midway: the request goes on in the next run. */
+const HAND_OVER = 'hand-over';
 
 type QueuedRequest = SyncRequest & { requestId: string; reasons: SyncReason[] };
+/** The request being served: what is known of it so far (its stage once it may be handed over). */
+type RunningRequest = QueuedRequest & { startedAt: string } & Partial<RequestInProgress>;
 
 /**
  * The one coordinator of an identity source (workflow id `hr-okta-sync/<identitySourceId>`). Every trigger (a person
@@ -85,9 +110,12 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
   let lastHrEventAt: number | undefined = input.carried?.lastHrEventAt ?? firstHrEventAt;
 
   let phase: SyncPhase = 'idle';
-  let current: (QueuedRequest & NonNullable<SyncStatus['current']> & { startedAt: string }) | undefined;
+  let carriedRequest = input.carried?.current;
+  let current: RunningRequest | undefined;
   let currentScope: CancellationScope | undefined;
-  let decision: { approved: boolean; by?: string; reason?: string } | undefined;
+  /** A cancel that came while a request was being handed over, for the next run to carry out. */
+  let cancelRequested = carriedRequest?.cancelRequested ?? false;
+  let decision: RequestInProgress['decision'] = carriedRequest?.decision;
 
   upsertSearchAttributes([{ key: IDENTITY_SOURCE, value: identitySourceId }]);
   const setPhase = (next: SyncPhase) => {
@@ -149,7 +177,10 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
     },
     { validator: awaitingApproval },
   );
-  setHandler(cancelCurrentSignal, () => currentScope?.cancel());
+  setHandler(cancelCurrentSignal, () => {
+    if (currentScope) currentScope.cancel();
+    else if (current) cancelRequested = true;
+  });
   setHandler(syncStatusQuery, () => ({
     identitySourceId,
     phase,
@@ -213,8 +244,33 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
         pendingHrEvents,
         nextRequestNumber,
         ...(firstHrEventAt === undefined ? {} : { firstHrEventAt, lastHrEventAt: lastHrEventAt! }),
+        ...(current?.stage ? { current: inProgress(current) } : {}),
       },
     });
+  }
+
+  function inProgress(request: RunningRequest): RequestInProgress {
+    const { requestId, mode, dryRun, reason, reasons, notify, startedAt, stage, planId, reportPath, planItems } =
+      request as RequestInProgress;
+    return {
+      requestId,
+      mode,
+      dryRun,
+      reason,
+      reasons,
+      ...(notify ? { notify } : {}),
+      startedAt,
+      stage,
+      planId,
+      reportPath,
+      planItems,
+      ...(request.guardrails ? { guardrails: request.guardrails } : {}),
+      ...(request.counts ? { counts: request.counts } : {}),
+      ...(request.approvalDeadline ? { approvalDeadline: request.approvalDeadline } : {}),
+      ...(request.pushWorkflowId ? { pushWorkflowId: request.pushWorkflowId } : {}),
+      ...(decision ? { decision } : {}),
+      ...(cancelRequested ? { cancelRequested } : {}),
+    };
   }
 
   /** The outcome of the running request, with what is known of it so far. */
@@ -236,93 +292,157 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
     };
   }
 
-  async function run(request: QueuedRequest): Promise<SyncSummary> {
-    setPhase('planning');
-    const plan = await planning.planSync({ identitySourceId, mode: request.mode, dryRun: request.dryRun });
-    const guardrails: GuardrailVerdict[] = plan.guardrails.tripped.map(
-      ({ guardrail, measured, threshold, message }) => ({
-        guardrail,
-        measured,
-        threshold,
-        message,
-      }),
-    );
-    Object.assign(current!, {
-      planId: plan.planId,
-      guardrails,
-      counts: { ...plan.counts },
-    });
-    const reportPath = plan.reportPath;
-    if (plan.outcome === 'unreadable') return summary('unreadable-export', { reportPath, error: plan.error });
-    if (plan.outcome === 'dry-run') return summary('dry-run', { reportPath });
+  /**
+   * Serves the current request: plan, wait for a person when a guardrail tripped, push. Returns HAND_OVER when the
+   * history grew long while it waited for a person or its push: the next run goes on from that stage.
+   */
+  async function run(): Promise<SyncSummary | typeof HAND_OVER> {
+    const request = current!;
+    if (!request.stage) {
+      setPhase('planning');
+      const plan = await planning.planSync({ identitySourceId, mode: request.mode, dryRun: request.dryRun });
+      const guardrails: GuardrailVerdict[] = plan.guardrails.tripped.map(
+        ({ guardrail, measured, threshold, message }) => ({
+          guardrail,
+          measured,
+          threshold,
+          message,
+        }),
+      );
+      Object.assign(request, { planId: plan.planId, guardrails, counts: { ...plan.counts } });
+      request.reportPath = plan.reportPath;
+      if (plan.outcome === 'unreadable')
+        return summary('unreadable-export', { reportPath: plan.reportPath, error: plan.error });
+      if (plan.outcome === 'dry-run') return summary('dry-run', { reportPath: plan.reportPath });
+      const c = plan.planCounts;
+      request.planItems = c
+        ? c.upserts + c.deactivations + c.groupUpserts + c.groupDeletes + c.membershipUpserts + c.membershipDeletes
+        : 0;
+      if (plan.outcome === 'awaiting-approval') {
+        decision = undefined;
+        request.approvalDeadline = new Date(Date.now() + options.approvalTimeoutMs).toISOString();
+        request.stage = 'awaiting-approval';
+        log.warn('A guardrail tripped: waiting for a person to approve or reject', { planId: plan.planId });
+      }
+    }
+    const planId = request.planId!;
+    const reportPath = request.reportPath;
 
-    if (plan.outcome === 'awaiting-approval') {
-      decision = undefined;
-      current!.approvalDeadline = new Date(Date.now() + options.approvalTimeoutMs).toISOString();
+    if (request.stage === 'awaiting-approval') {
       setPhase('awaiting-approval');
-      log.warn('A guardrail tripped: waiting for a person to approve or reject', { planId: plan.planId });
-      const decided = await condition(() => decision !== undefined, options.approvalTimeoutMs);
-      const approved = decided && (decision as { approved: boolean } | undefined)?.approved === true;
-      await bookkeeping.recordPlanStatus({ planId: plan.planId!, status: approved ? 'planned' : 'rejected' });
+      const midway = patched(HAND_OVER_MIDWAY);
+      const decided = midway
+        ? await condition(
+            () => decision !== undefined || continueAsNewDue(),
+            Math.max(1, Date.parse(request.approvalDeadline!) - Date.now()),
+          )
+        : await condition(() => decision !== undefined, options.approvalTimeoutMs);
+      if (decided && decision === undefined) return HAND_OVER;
+      const approved = decided && decision?.approved === true;
+      request.stage = undefined;
+      await bookkeeping.recordPlanStatus({ planId, status: approved ? 'planned' : 'rejected' });
       if (!approved) return summary(decided ? 'rejected' : 'approval-timed-out', { reportPath });
     }
 
-    const c = plan.planCounts;
-    const itemCount = c
-      ? c.upserts + c.deactivations + c.groupUpserts + c.groupDeletes + c.membershipUpserts + c.membershipDeletes
-      : 0;
-    if (itemCount === 0) {
+    if (request.stage !== 'pushing' && request.planItems === 0) {
       // Okta already matches HR: the plan counts as applied, the reference for the next run's guardrails.
-      await bookkeeping.recordPlanStatus({ planId: plan.planId!, status: 'applied' });
+      await bookkeeping.recordPlanStatus({ planId, status: 'applied' });
       return summary('nothing-to-do', { reportPath });
     }
 
     setPhase('pushing');
-    const pushWorkflowId = `${workflowInfo().workflowId}/push/${plan.planId}`;
-    current!.pushWorkflowId = pushWorkflowId;
-    const result = await executeChild<typeof pushPlan>(pushPlan, {
-      workflowId: pushWorkflowId,
-      args: [{ planId: plan.planId!, ...(options.push ? { options: options.push } : {}) }],
-      // The push belongs to this request: if the coordinator goes, the push is cancelled and cleans up its session.
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    const applied = (push: { totals: PushTotals; sessionIds: string[] }) =>
+      summary('applied', { reportPath, push: { workflowId: request.pushWorkflowId!, ...push } });
+    if (request.stage === 'pushing') return await awaitEarlierPush(request.pushWorkflowId!, applied);
+
+    request.pushWorkflowId = `${workflowInfo().workflowId}/push/${planId}`;
+    const pushInput = {
+      workflowId: request.pushWorkflowId,
+      args: [{ planId, ...(options.push ? { options: options.push } : {}) }] as Parameters<typeof pushPlan>,
+    };
+    if (!patched(HAND_OVER_MIDWAY)) {
+      const result = await executeChild<typeof pushPlan>(pushPlan, {
+        ...pushInput,
+        // The push belongs to this request: if the coordinator goes, the push is cancelled and cleans up its session.
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+      return applied({ totals: result.totals, sessionIds: result.sessions.map((s) => s.sessionId) });
+    }
+    // The push outlives this run when the run hands over; cancelling the request still cancels it (through the
+    // child's cancellation here, explicitly in a later run).
+    const push = await startChild<typeof pushPlan>(pushPlan, {
+      ...pushInput,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
     });
-    return summary('applied', {
-      reportPath,
-      push: { workflowId: pushWorkflowId, totals: result.totals, sessionIds: result.sessions.map((s) => s.sessionId) },
-    });
+    request.stage = 'pushing';
+    const result = await Promise.race([push.result(), handOverDue()]);
+    if (result === HAND_OVER) return HAND_OVER;
+    return applied({ totals: result.totals, sessionIds: result.sessions.map((s) => s.sessionId) });
+  }
+
+  /** Waits for a push an earlier run started; cancelling the request cancels the push and waits for its clean-up. */
+  async function awaitEarlierPush(
+    workflowId: string,
+    applied: (push: { totals: PushTotals; sessionIds: string[] }) => SyncSummary,
+  ): Promise<SyncSummary | typeof HAND_OVER> {
+    try {
+      const result = await Promise.race([pushes.awaitPush({ workflowId }), handOverDue()]);
+      return result === HAND_OVER ? HAND_OVER : applied(result);
+    } catch (error) {
+      if (!isCancellation(error)) throw error;
+      await CancellationScope.nonCancellable(async () => {
+        await getExternalWorkflowHandle(workflowId)
+          .cancel()
+          .catch(() => undefined); // it already ended
+        await pushes.awaitPush({ workflowId }).catch(() => undefined);
+      });
+      throw error;
+    }
+  }
+
+  /** Resolves once the history is long enough to hand over; cancelling the request does not end this wait. */
+  function handOverDue(): Promise<typeof HAND_OVER> {
+    return CancellationScope.nonCancellable(() => condition(continueAsNewDue)).then(() => HAND_OVER);
   }
 
   for (;;) {
-    const hasWork = () => queue.length > 0 || pendingHrEvents > 0;
-    setPhase('idle');
-    if (!(await condition(hasWork, options.idleTimeoutMs))) {
-      // Nothing for a long while: end, after any handler still running; the next request starts a new run.
-      await condition(allHandlersFinished);
-      if (!hasWork()) return;
+    if (carriedRequest) {
+      current = { ...carriedRequest };
+      carriedRequest = undefined;
+    } else {
+      const hasWork = () => queue.length > 0 || pendingHrEvents > 0;
+      setPhase('idle');
+      if (!(await condition(hasWork, options.idleTimeoutMs))) {
+        // Nothing for a long while: end, after any handler still running; the next request starts a new run.
+        await condition(allHandlersFinished);
+        if (!hasWork()) return;
+      }
+      if (queue.length === 0) {
+        if (!(await gatherHrEvents())) return await handOver();
+        continue;
+      }
+      current = { ...queue.shift()!, startedAt: new Date().toISOString() };
     }
-    if (queue.length === 0) {
-      if (!(await gatherHrEvents())) return await handOver();
-      continue;
-    }
-
-    const request = queue.shift()!;
-    current = { ...request, startedAt: new Date().toISOString() };
-    let result: SyncSummary;
+    const request = current;
+    let result: SyncSummary | typeof HAND_OVER;
     try {
       currentScope = new CancellationScope();
-      result = await currentScope.run(() => run(request));
+      if (cancelRequested) currentScope.cancel();
+      cancelRequested = false;
+      result = await currentScope.run(run);
     } catch (error) {
       const cancelled = isCancellation(error);
       const message =
         error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
       result = summary(cancelled ? 'cancelled' : 'failed', {
-        ...(current.pushWorkflowId ? { push: { workflowId: current.pushWorkflowId } } : {}),
+        ...(request.pushWorkflowId ? { push: { workflowId: request.pushWorkflowId } } : {}),
         error: cancelled ? 'cancelled by a person' : message,
       });
       log.error('Sync request failed', { requestId: request.requestId, error: result.error });
     } finally {
       currentScope = undefined;
     }
+    if (result === HAND_OVER) return await handOver();
     current = undefined;
     recent.unshift(result);
     recent.splice(RECENT_KEPT);

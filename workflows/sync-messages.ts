@@ -132,7 +132,28 @@ export interface CoordinatorInput {
      * the same deadlines. */
     firstHrEventAt?: number;
     lastHrEventAt?: number;
+    /** A request handed over midway: waiting for a person's decision, or its push running. */
+    current?: RequestInProgress;
   };
+}
+
+/** What a run that hands over knows of the request it is serving, for the next run to finish it. */
+export interface RequestInProgress extends SyncRequest {
+  requestId: string;
+  reasons: SyncReason[];
+  startedAt: string;
+  stage: 'awaiting-approval' | 'pushing';
+  planId: string;
+  reportPath: string;
+  /** Items of the plan as stored; 0 means Okta already matches HR. */
+  planItems: number;
+  guardrails?: GuardrailVerdict[];
+  counts?: Record<string, number>;
+  approvalDeadline?: string;
+  pushWorkflowId?: string;
+  /** A person's decision or cancel that arrived while the request was being handed over. */
+  decision?: { approved: boolean; by?: string; reason?: string };
+  cancelRequested?: boolean;
 }
 
 /** Coordinator workflow id for an identity source: one per source, so at most one run talks to Okta for it. */

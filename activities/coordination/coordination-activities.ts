@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { WithStartWorkflowOperation, WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
+import type { PushTotals } from '../../workflows/push-messages.ts';
+import type { pushPlan } from '../../workflows/push-plan.ts';
 import {
   coordinatorWorkflowId,
   requestSyncUpdate,
@@ -38,7 +42,53 @@ export function createCoordinationActivities({ temporal, defaults }: Coordinatio
         }),
       });
     },
+
+    /**
+     * Waits for a push that a coordinator started before it handed over to a fresh run: a child's result reaches only
+     * the run that started it. Returns ids and counts only. Cancelling this wait leaves the push running (the
+     * coordinator cancels the push itself).
+     */
+    async awaitPush(input: { workflowId: string }): Promise<{ totals: PushTotals; sessionIds: string[] }> {
+      const context = Context.current();
+      // Cancellation, and a coordinator run that handed over, reach an activity only through heartbeats.
+      const heartbeats = setInterval(() => context.heartbeat(), AWAIT_PUSH_HEARTBEAT_MS);
+      try {
+        const result = await Promise.race([
+          temporal.workflow.getHandle<typeof pushPlan>(input.workflowId).result(),
+          context.cancelled,
+        ]);
+        return { totals: result.totals, sessionIds: result.sessions.map((s) => s.sessionId) };
+      } catch (error) {
+        throw pushFailure(input.workflowId, error);
+      } finally {
+        clearInterval(heartbeats);
+      }
+    },
   };
+}
+
+const AWAIT_PUSH_HEARTBEAT_MS = 5_000;
+
+/** How a push ended, as the coordinator reports it (the push's own message; never personal data). */
+function pushFailure(workflowId: string, error: unknown): unknown {
+  if (!(error instanceof WorkflowFailedError)) return error;
+  const ended =
+    error.cause instanceof CancelledFailure
+      ? 'Cancelled'
+      : error.cause instanceof TerminatedFailure
+        ? 'Terminated'
+        : undefined;
+  if (ended)
+    return ApplicationFailure.create({
+      type: `Push${ended}`,
+      nonRetryable: true,
+      message: `push ${workflowId} was ${ended.toLowerCase()}`,
+    });
+  return ApplicationFailure.create({
+    type: 'PushFailed',
+    nonRetryable: true,
+    message: error.cause?.message ?? error.message,
+  });
 }
 
 export type CoordinationActivities = ReturnType<typeof createCoordinationActivities>;
