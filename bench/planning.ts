@@ -3,15 +3,19 @@
  * confirms that plan as if Okta completed it (the snapshot), then plans day two (1 % changed, 0.5 % gone) against
  * that snapshot: rows per second and the process's peak RSS while planning.
  *
- *   node bench/planning.ts [--rows 100000,1000000]
+ *   node bench/planning.ts [--rows 100000,1000000] [--profile DIR]
+ *
+ * `--profile DIR` writes a V8 CPU profile of each planning run to DIR (open it in Chrome's DevTools).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse';
+import Papa from 'papaparse';
 import { readHrSource } from '../activities/hr/source.ts';
 import { parseSyncConfig } from '../activities/mapping/config.ts';
 import { planSync } from '../activities/planning/plan-sync.ts';
@@ -20,7 +24,9 @@ import type { PushRequest, StateStore } from '../activities/store/state-store.ts
 import { printTable, saveResult, seconds } from './support/report.ts';
 import { spread } from './support/hr-people.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000,1000000' } } });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '100000,1000000' }, profile: { type: 'string' } },
+});
 
 const DEPARTMENTS = ['Engineering', 'Sales', 'Marketing', 'People', 'Finance', 'Customer Success', 'IT'];
 const TITLES = ['Engineer', 'Senior Engineer', 'Manager', 'Account Executive', 'Analyst', 'Specialist'];
@@ -131,6 +137,23 @@ async function measured<T>(work: () => Promise<T>) {
   }
 }
 
+/** Runs `work` under the CPU profiler when --profile is given, writing DIR/NAME.cpuprofile. */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (values.profile === undefined) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await mkdir(values.profile, { recursive: true });
+    await writeFile(join(values.profile, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 /** The store, timing its savePlan (which also pulls the planned items out of the planner's scratch database). */
 function timingSavePlan(store: StateStore): { store: StateStore; savePlanMs: () => number } {
   let total = 0;
@@ -170,11 +193,23 @@ for (const rows of values.rows.split(',').map(Number)) {
       dryRun: false,
       now: '2026-06-01T00:00:00Z',
     };
-    // The ceiling: csv-parse alone (the options the CSV source uses), and the CSV source (records as objects).
+    // The ceiling: csv-parse alone (the options the CSV source's reference reader uses), papaparse alone (what the
+    // CSV source reads with) and the CSV source (line numbers, checks, records as objects).
     const parseOnly = await measured(async () => {
       let n = 0;
       const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
       for await (const _ of createReadStream(day2).pipe(parser)) n++;
+      return n;
+    });
+    const papaOnly = await measured(async () => {
+      let n = 0;
+      let rest = '';
+      const parser = new Papa.Parser({ delimiter: ',', newline: '\n', quoteChar: '"', step: () => void n++ });
+      for await (const chunk of createReadStream(day2, 'utf8')) {
+        const text = rest + (chunk as string);
+        rest = text.slice((parser.parse(text, 0, true) as Papa.ParseResult<string[]>).meta.cursor);
+      }
+      parser.parse(rest, 0, false);
       return n;
     });
     const sourceOnly = await measured(async () => {
@@ -183,12 +218,16 @@ for (const rows of values.rows.split(',').map(Number)) {
       return n;
     });
     console.error(`${rows} rows: planning day one against an empty snapshot…`);
-    const first = await measured(() => planSync(store, configFor(day1, join(dir, 'reports')), input));
+    const first = await measured(() =>
+      profiled(`day-one-${rows}`, () => planSync(store, configFor(day1, join(dir, 'reports')), input)),
+    );
     const firstSaveMs = savePlanMs();
     await confirmAll(store, first.value.planId!);
     global.gc?.();
     console.error(`${rows} rows: planning day two against the confirmed snapshot…`);
-    const second = await measured(() => planSync(store, configFor(day2, join(dir, 'reports')), input));
+    const second = await measured(() =>
+      profiled(`day-two-${rows}`, () => planSync(store, configFor(day2, join(dir, 'reports')), input)),
+    );
     const secondSaveMs = savePlanMs() - firstSaveMs;
     const counts = second.value.counts;
     // Changed people, and people whose manager is gone (their managerEmail goes), are updated.
@@ -205,6 +244,7 @@ for (const rows of values.rows.split(',').map(Number)) {
       rows,
       load: loadavg()[0]!,
       parseOnly: { ms: parseOnly.ms, cpuMs: parseOnly.cpuMs },
+      papaOnly: { ms: papaOnly.ms, cpuMs: papaOnly.cpuMs },
       sourceOnly: { ms: sourceOnly.ms, cpuMs: sourceOnly.cpuMs },
       first: { ...first, savePlanMs: firstSaveMs, value: first.value.counts },
       second: { ...second, savePlanMs: secondSaveMs, value: counts },
@@ -234,7 +274,8 @@ printTable(
     (
       [
         ['csv-parse alone', r.parseOnly],
-        ['CSV source (csv-parse + record objects)', r.sourceOnly],
+        ['papaparse alone', r.papaOnly],
+        ['CSV source (papaparse, line numbers, checks, record objects)', r.sourceOnly],
       ] as const
     ).map(([run, m]) => ({
       rows: r.rows,
