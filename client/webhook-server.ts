@@ -9,6 +9,7 @@ import { createLogger } from '../observability/logger.ts';
 import type { CoordinatorOptions } from '../workflows/sync-messages.ts';
 import { notifyHrChanged } from './sync-client.ts';
 import { CoalescingHandoff } from './webhooks/coalescing-handoff.ts';
+import { SharedWrites } from './webhooks/shared-writes.ts';
 import { InvalidEvents, bambooHrEvents, genericEvents } from './webhooks/hr-events.ts';
 import { SignatureRejected, verifyBambooHr, verifyStandardWebhook } from './webhooks/signatures.ts';
 
@@ -125,17 +126,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     return { status: 202, body: { accepted: toHandOff.length, duplicates } };
   }
 
+  // The events of deliveries that arrive together are stored in one transaction.
+  const storeWrites = new SharedWrites((events: (HrEvent & { receivedAt: string })[]) => store.recordHrEvents(events));
+
   /** Stores the events; returns those Temporal has not had yet (new ones, and repeats whose handoff failed). */
   async function storeEvents(events: HrEvent[], receivedAt: Date): Promise<HrEvent[]> {
-    const pending: HrEvent[] = [];
     const seen = new Set<string>();
-    for (const event of events) {
-      if (seen.has(event.eventId)) continue;
-      seen.add(event.eventId);
-      const { handedOff } = await store.recordHrEvent(event, receivedAt.toISOString());
-      if (!handedOff) pending.push(event);
-    }
-    return pending;
+    const unique = events.filter((event) => !seen.has(event.eventId) && seen.add(event.eventId));
+    const outcomes = await storeWrites.add(unique.map((event) => ({ ...event, receivedAt: receivedAt.toISOString() })));
+    return unique.filter((_, i) => !outcomes[i]!.handedOff);
   }
 
   // One signal, then one handed-off update, for all the deliveries that share it: each is a commit on the store.

@@ -490,26 +490,37 @@ export class SqlStateStore implements StateStore {
     return row && toSession(row);
   }
 
-  async recordHrEvent(event: HrEvent, receivedAt: string): Promise<{ isNew: boolean; handedOff: boolean }> {
-    const inserted = await this.#db.run(
-      `INSERT INTO hr_events (event_id, identity_source_id, type, external_id, record_json, occurred_at, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-      [
-        event.eventId,
-        event.identitySourceId,
-        event.type,
-        event.externalId,
-        event.record === undefined ? null : JSON.stringify(event.record),
-        event.occurredAt,
-        receivedAt,
-      ],
-    );
-    if (inserted > 0) return { isNew: true, handedOff: false };
-    const [row] = await this.#db.all<{ handed_off_at: string | null }>(
-      'SELECT handed_off_at FROM hr_events WHERE event_id = ?',
-      [event.eventId],
-    );
-    return { isNew: false, handedOff: row?.handed_off_at != null };
+  async recordHrEvents(
+    events: Pick<StoredHrEvent, keyof HrEvent | 'receivedAt'>[],
+  ): Promise<{ isNew: boolean; handedOff: boolean }[]> {
+    return this.#db.transaction(async (tx) => {
+      const outcomes: { isNew: boolean; handedOff: boolean }[] = [];
+      for (const event of events) {
+        const inserted = await tx.run(
+          `INSERT INTO hr_events (event_id, identity_source_id, type, external_id, record_json, occurred_at, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
+          [
+            event.eventId,
+            event.identitySourceId,
+            event.type,
+            event.externalId,
+            event.record === undefined ? null : JSON.stringify(event.record),
+            event.occurredAt,
+            event.receivedAt,
+          ],
+        );
+        if (inserted > 0) {
+          outcomes.push({ isNew: true, handedOff: false });
+          continue;
+        }
+        const [row] = await tx.all<{ handed_off_at: string | null }>(
+          'SELECT handed_off_at FROM hr_events WHERE event_id = ?',
+          [event.eventId],
+        );
+        outcomes.push({ isNew: false, handedOff: row?.handed_off_at != null });
+      }
+      return outcomes;
+    });
   }
 
   async markHrEventsHandedOff(eventIds: string[], handedOffAt: string): Promise<void> {

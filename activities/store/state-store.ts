@@ -219,8 +219,13 @@ export interface StateStore {
   findPlanSession(planId: string, sessionIndex: number): Promise<SessionRecord | undefined>;
 
   // HR events (webhooks): stored before they are handed to Temporal, so that none is lost and none counted twice
-  /** Stores an event unless one with its id is stored already; says which, and whether that one was handed off. */
-  recordHrEvent(event: HrEvent, receivedAt: string): Promise<{ isNew: boolean; handedOff: boolean }>;
+  /**
+   * Stores each event unless one with its id is stored already, all in one transaction; says for each which, and
+   * whether the stored one was handed off.
+   */
+  recordHrEvents(
+    events: Pick<StoredHrEvent, keyof HrEvent | 'receivedAt'>[],
+  ): Promise<{ isNew: boolean; handedOff: boolean }[]>;
   markHrEventsHandedOff(eventIds: string[], handedOffAt: string): Promise<void>;
   /**
    * Events of an identity source that still overlay the export: those no applied plan took into account (a failed,

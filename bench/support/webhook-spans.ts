@@ -27,11 +27,11 @@ const summary = (spans: number[]) => {
 
 /**
  * Where a delivery's time goes inside the receiver, without touching it: times the calls it makes on the store (the
- * dedup insert, the handed-off mark) and on Temporal (the coordinator's signal-with-start).
+ * dedup inserts, the handed-off mark) and on Temporal (the coordinator's signal-with-start).
  */
 export function timeReceiverCalls(stack: WebhookStack) {
   let spans: Spans = { store: [], signal: [], handedOff: [] };
-  timeMethod(stack.store, 'recordHrEvent', () => spans.store);
+  timeMethod(stack.store, 'recordHrEvents', () => spans.store);
   timeMethod(stack.store, 'markHrEventsHandedOff', () => spans.handedOff);
   timeMethod(stack.client.workflow, 'signalWithStart', () => spans.signal);
   return {

@@ -362,13 +362,23 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
         record: { employee_id: 'E1', job_title: 'Engineer' },
         occurredAt: '2026-01-01T10:00:00.000Z',
       };
-      expect(await store.recordHrEvent(joiner, '2026-01-01T10:00:01.000Z')).toEqual({ isNew: true, handedOff: false });
-      expect(await store.recordHrEvent(joiner, '2026-01-01T10:00:02.000Z')).toEqual({ isNew: false, handedOff: false });
+      const received = (receivedAt: string) => store.recordHrEvents([{ ...joiner, receivedAt }]);
+      expect(await received('2026-01-01T10:00:01.000Z')).toEqual([{ isNew: true, handedOff: false }]);
+      expect(await received('2026-01-01T10:00:02.000Z')).toEqual([{ isNew: false, handedOff: false }]);
       await store.markHrEventsHandedOff(['evt-1'], '2026-01-01T10:00:03.000Z');
       await store.markHrEventsHandedOff(['evt-1'], '2026-01-01T10:09:00.000Z');
-      expect(await store.recordHrEvent(joiner, '2026-01-01T10:00:04.000Z')).toEqual({ isNew: false, handedOff: true });
+      // Several in one call: each says what it found, a repeat within the call included.
+      const other = { ...joiner, eventId: 'evt-2', receivedAt: '2026-01-01T10:00:04.000Z' };
+      expect(await store.recordHrEvents([{ ...joiner, receivedAt: '2026-01-01T10:00:04.000Z' }, other, other])).toEqual(
+        [
+          { isNew: false, handedOff: true },
+          { isNew: true, handedOff: false },
+          { isNew: false, handedOff: false },
+        ],
+      );
       expect(await store.pendingHrEvents('0oa1')).toEqual([
         { ...joiner, receivedAt: '2026-01-01T10:00:01.000Z', handedOffAt: '2026-01-01T10:00:03.000Z' },
+        { ...joiner, eventId: 'evt-2', receivedAt: '2026-01-01T10:00:04.000Z' },
       ]);
       expect(await store.pendingHrEvents('0oa2')).toEqual([]);
     });
@@ -382,8 +392,10 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
         externalId: 'E1',
         occurredAt,
       });
-      await store.recordHrEvent(event('late', '2026-01-01T12:00:00.000Z', 'leaver'), '2026-01-01T12:00:00.000Z');
-      await store.recordHrEvent(event('early', '2026-01-01T11:00:00.000Z'), '2026-01-01T12:00:01.000Z');
+      await store.recordHrEvents([
+        { ...event('late', '2026-01-01T12:00:00.000Z', 'leaver'), receivedAt: '2026-01-01T12:00:00.000Z' },
+        { ...event('early', '2026-01-01T11:00:00.000Z'), receivedAt: '2026-01-01T12:00:01.000Z' },
+      ]);
       const pending = await store.pendingHrEvents('0oa1');
       expect(pending.map((e) => e.eventId)).toEqual(['early', 'late']);
       expect(pending[1]?.record).toBeUndefined();

@@ -21,7 +21,7 @@ it('applies pending HR events over the export until a plan that took them is app
   const plan = (dryRun = false) =>
     planSync(store, config, { identitySourceId: '0oa1', mode: 'delta', dryRun, now: NOW });
   const record = (event: Omit<HrEvent, 'identitySourceId'>) =>
-    store.recordHrEvent({ identitySourceId: '0oa1', ...event }, event.occurredAt);
+    store.recordHrEvents([{ identitySourceId: '0oa1', ...event, receivedAt: event.occurredAt }]);
   try {
     const first = await plan();
     await applyPlan(store, first.planId!, okta);

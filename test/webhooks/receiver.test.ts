@@ -207,6 +207,12 @@ describe('webhook receiver: deliveries that arrive together share a signal', () 
 
   it('answers each of many concurrent deliveries 202 with fewer signals, which count every event', async () => {
     const server = await start({ standardSecrets: [secret] });
+    const writes: number[] = [];
+    const recordHrEvents = store.recordHrEvents.bind(store);
+    store.recordHrEvents = (events) => {
+      writes.push(events.length);
+      return recordHrEvents(events);
+    };
     const deliveries = 40;
     const answers = await Promise.all(
       Array.from({ length: deliveries }, (_, n) => sendStandard(server.url, numbered(n), { secrets: [secret] })),
@@ -219,8 +225,10 @@ describe('webhook receiver: deliveries that arrive together share a signal', () 
     const stored = await store.pendingHrEvents(identitySourceId);
     expect(stored).toHaveLength(deliveries);
     expect(stored.every((e) => e.handedOffAt !== undefined)).toBe(true);
-    // The handoff is recorded once per signal, for all the deliveries that shared it.
+    // The handoff is recorded once per signal, for all the deliveries that shared it…
     expect(new Set(stored.map((e) => e.handedOffAt)).size).toBeLessThanOrEqual(signals.length);
+    // …and every event was stored once, through the writes that deliveries arriving together share.
+    expect(writes.reduce((sum, events) => sum + events, 0)).toBe(deliveries);
   });
 
   it('answers every delivery waiting on a signal that fails 503, and hands their events off on the retries', async () => {
