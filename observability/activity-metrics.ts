@@ -41,6 +41,7 @@ export function activityMetricsInterceptor(metrics: Metrics, store: StateStore):
         metrics.sessionsOpened.inc();
         return;
       case 'uploadRequest':
+      case 'uploadSession':
         metrics.recordsUploaded.inc((result as { records: number }).records);
         return;
       case 'finishUploads':

@@ -142,6 +142,18 @@ export interface UploadResult {
   pacedMs: number;
 }
 
+/** What one upload of a session's requests did (ids and counts only). */
+export interface SessionUploadResult {
+  /** The requests Okta accepted into the session, this attempt's and earlier attempts' alike, in index order. */
+  accepted: number[];
+  /** Requests the session could not take because a re-sent upload filled it (see OKTA_FAILURE.sessionFull). */
+  notTaken: number[];
+  /** Records in the accepted requests. */
+  records: number;
+  /** 429s met on the way, over all attempts. */
+  rateLimitWaits: number;
+}
+
 export interface ImportOutcome {
   status: string;
   /** When Okta ended the import (the session's lastUpdated), when it said. */

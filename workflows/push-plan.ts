@@ -67,6 +67,16 @@ function activitiesFor(options: typeof DEFAULTS & PushOptions) {
       heartbeatTimeout,
       retry: { ...backoff, nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES },
     }),
+    // Uploading a session's requests in one activity: a paced session may take several rate-limit windows (a minute
+    // each at Okta's rates) plus 429 waits. A dead worker is noticed through the heartbeat timeout; each attempt sends
+    // only what no earlier attempt got accepted, so Okta's trouble is ridden out as long as with single calls.
+    sessionUploads: proxyActivities<PushActivities>({
+      ...oktaQueue,
+      startToCloseTimeout: '15 minutes',
+      scheduleToCloseTimeout: '1 hour',
+      heartbeatTimeout,
+      retry: { ...backoff, nonRetryableErrorTypes: NON_RETRYABLE_OKTA_FAILURES },
+    }),
     // State store calls: database work that must eventually succeed; a store outage is waited out for an hour.
     // Laying out a plan of a million records reads them all once, hence the long start-to-close.
     store: proxyActivities<PushActivities>({
@@ -113,6 +123,8 @@ const TRIGGER_WITHOUT_ASKING = 'trigger-without-asking-first';
 const POLL_AFTER_ESTIMATED_END = 'poll-after-estimated-import-end';
 /** Versioning marker: runs that started before it opened the next session only once the last import was confirmed. */
 const OPEN_ONCE_IMPORT_ENDED = 'open-next-session-once-import-ended';
+/** Versioning marker: runs that started before it uploaded each request of a session in an activity of its own. */
+const UPLOAD_SESSION_IN_ONE_ACTIVITY = 'upload-session-in-one-activity';
 
 /**
  * A margin on an import's estimated end: polling a little late costs that little, polling too early a whole poll
@@ -142,7 +154,7 @@ function emptyTotals(): PushTotals {
  */
 export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   const options = { ...DEFAULTS, ...input.options };
-  const { okta, importPolling, store } = activitiesFor(options);
+  const { okta, importPolling, sessionUploads, store } = activitiesFor(options);
   const { workflowId, runId } = workflowInfo();
   const carried: CarriedState = input.carried ?? {
     nextSession: 0,
@@ -391,6 +403,38 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
     return notTaken.sort((a, b) => a - b);
   }
 
+  /**
+   * Uploads a session's requests in one activity (see uploadSession): the same window and operation boundaries as
+   * uploadWindow, without a workflow task per upload. Returns the requests a full session could not take.
+   */
+  async function uploadSession(
+    sessionId: string,
+    summary: SessionSummary,
+    requestIndexes: number[],
+  ): Promise<number[]> {
+    const result = await sessionUploads.uploadSession({
+      identitySourceId: identitySourceId(),
+      sessionId,
+      planId: input.planId,
+      requestIndexes,
+      concurrency: options.uploadConcurrency,
+    });
+    summary.requestIndexes!.push(...result.accepted);
+    summary.requests += result.accepted.length;
+    summary.records += result.records;
+    totals.requestsUploaded += result.accepted.length;
+    totals.recordsUploaded += result.records;
+    totals.rateLimitWaits += result.rateLimitWaits;
+    throwIfImportFailed();
+    if (result.notTaken.length > 0) {
+      log.warn('Session full after a re-sent upload; the rest goes into the next session', {
+        sessionId,
+        carriedOver: result.notTaken.length,
+      });
+    }
+    return result.notTaken;
+  }
+
   /** An upload Okta accepted, in its session's summary and the run's totals. */
   function countUpload(
     summary: SessionSummary,
@@ -459,9 +503,12 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       openSession = summary;
 
       setPhase('uploading');
-      const sliding = patched(SLIDING_UPLOAD_WINDOW);
+      const inOneActivity = patched(UPLOAD_SESSION_IN_ONE_ACTIVITY);
+      if (inOneActivity) overflow = await uploadSession(sessionId, summary, requestIndexes);
+      const sliding = !inOneActivity && patched(SLIDING_UPLOAD_WINDOW);
       if (sliding) overflow = await uploadWindow(sessionId, summary, requestIndexes, operationStarts);
-      const batches = sliding ? [] : uploadBatches(requestIndexes, options.uploadConcurrency, operationStarts);
+      const batches =
+        inOneActivity || sliding ? [] : uploadBatches(requestIndexes, options.uploadConcurrency, operationStarts);
       for (const [b, batch] of batches.entries()) {
         const results = await Promise.allSettled(
           batch.map((requestIndex) =>

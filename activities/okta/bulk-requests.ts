@@ -57,6 +57,59 @@ export function serializeBody<O extends BulkOperation>(operation: O, items: Item
   throw new Error(`unknown bulk operation ${String(operation)}`);
 }
 
+/**
+ * The exact body of one bulk request from its items as the store saved them (each `JSON.stringify` of the planned
+ * item), without parsing and serializing each again: an upserted user or group is its saved text without the trailing
+ * fingerprint, a deactivated user or deleted group its saved id. `bytes` is the size the layout measured, exact for
+ * every operation but memberships: a body of another size (an item saved in another shape) is built the slow,
+ * certain way instead, as are memberships (grouped by group).
+ */
+export function bodyFromItemTexts(operation: BulkOperation, texts: string[], bytes: number): string {
+  const [head, tail] = ENVELOPE_ENDS[operation];
+  let parts: string[] | undefined;
+  switch (operation) {
+    case 'USER_UPSERT':
+    case 'GROUP_UPSERT':
+      parts = [];
+      for (const text of texts) {
+        const item = withoutFingerprint(text);
+        if (item === undefined) {
+          parts = undefined;
+          break;
+        }
+        parts.push(item);
+      }
+      break;
+    case 'USER_DEACTIVATE':
+      parts = texts.map((id) => `{"externalId":${id}}`);
+      break;
+    case 'GROUP_DELETE':
+      parts = texts;
+      break;
+  }
+  if (parts) {
+    const body = head + parts.join(',') + tail;
+    if (Buffer.byteLength(body) === bytes) return body;
+  }
+  return serializeBody(
+    operation,
+    texts.map((text) => JSON.parse(text) as never),
+  );
+}
+
+const FINGERPRINT_KEY = ',"fingerprint":"';
+const FINGERPRINT_END = /^[^"\\]*"\}$/;
+
+/**
+ * `{"externalId":…,"profile":{…},"fingerprint":"…"}` without its fingerprint, or undefined for any other shape. A `,"`
+ * never occurs inside a JSON string (a quote in a string is escaped), so the last one found ends the outer object.
+ */
+function withoutFingerprint(text: string): string | undefined {
+  const at = text.lastIndexOf(FINGERPRINT_KEY);
+  if (at < 0 || !FINGERPRINT_END.test(text.slice(at + FINGERPRINT_KEY.length))) return undefined;
+  return text.slice(0, at) + '}';
+}
+
 function groupMemberships(items: PlannedMembership[]): { groupExternalId: string; memberExternalIds: string[] }[] {
   const byGroup = new Map<string, string[]>();
   for (const { groupExternalId, memberExternalId } of items) {
@@ -86,6 +139,15 @@ export interface LayoutLimits {
 const ENVELOPE_BYTES = Object.fromEntries(
   PUSH_ORDER.map((operation) => [operation, Buffer.byteLength(serializeBody(operation, []))]),
 ) as Record<BulkOperation, number>;
+
+/** Each operation's body around its items: what comes before the first item and after the last. */
+const ENVELOPE_ENDS = Object.fromEntries(
+  PUSH_ORDER.map((operation) => {
+    const empty = serializeBody(operation, []);
+    const at = empty.indexOf('[]');
+    return [operation, [empty.slice(0, at + 1), empty.slice(at + 1)]];
+  }),
+) as Record<BulkOperation, [string, string]>;
 
 /** Bytes of the body around the items: `{"entityType":"USERS","profiles":[` … `]}` and the like. */
 function envelopeBytes(operation: BulkOperation): number {

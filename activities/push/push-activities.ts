@@ -1,9 +1,17 @@
-import { activityInfo, heartbeat, log, sleep } from '@temporalio/activity';
+import { activityInfo, Context, heartbeat, log, sleep } from '@temporalio/activity';
+import { acceptedUploadsRecorder } from './accepted-uploads.ts';
 import { keepAlive } from './keep-alive.ts';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { ENDPOINT_OF, layOutRequests, OKTA_LIMITS, serializeBody, type LayoutLimits } from '../okta/bulk-requests.ts';
-import { isOktaFailure, OKTA_FAILURE } from '../../workflows/okta-failure-types.ts';
+import {
+  bodyFromItemTexts,
+  ENDPOINT_OF,
+  layOutRequests,
+  OKTA_LIMITS,
+  serializeBody,
+  type LayoutLimits,
+} from '../okta/bulk-requests.ts';
+import { isOktaFailure, NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE } from '../../workflows/okta-failure-types.ts';
 import type { IdentitySourceClient, IdentitySourceSession, SessionStatus } from '../okta/identity-source-client.ts';
 import type { PushRequest, StateStore } from '../store/state-store.ts';
 import type {
@@ -11,6 +19,7 @@ import type {
   ImportOutcome,
   PushLayoutSummary,
   SessionRef,
+  SessionUploadResult,
   TriggerOutcome,
   UploadResult,
 } from '../../workflows/push-messages.ts';
@@ -205,6 +214,119 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
     },
 
     /**
+     * Uploads a session's requests with up to `concurrency` in flight, starting the next as soon as one is accepted,
+     * but a request that begins an operation only once every earlier one is accepted (groups and users before the
+     * memberships that name them). Each accepted upload is recorded in the store before its place in the window is
+     * taken again, so a retried attempt (after a crash, a 5xx, a 429) sends only what is not recorded: at most the
+     * window's width of uploads again. On a failure it starts nothing more, lets the uploads in flight end, and fails
+     * (a 429 with Okta's reset as the retry delay). A cancelled run's uploads stop at the next heartbeat.
+     */
+    async uploadSession(input: {
+      identitySourceId: string;
+      sessionId: string;
+      planId: string;
+      requestIndexes: number[];
+      concurrency: number;
+    }): Promise<SessionUploadResult> {
+      const layout = await layoutOf(input.planId);
+      const requests = input.requestIndexes.map((index) => {
+        const request = layout[index];
+        if (!request) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} has no request ${index}`);
+        return request;
+      });
+      const earlier = activityInfo().heartbeatDetails as SessionUploadHeartbeat | undefined;
+      const details: SessionUploadHeartbeat = {
+        rateLimitWaits: earlier?.rateLimitWaits ?? 0,
+        stalledAttempts: earlier?.stalledAttempts ?? 0,
+        accepted: 0,
+      };
+      const recorded = new Set(await store.acceptedUploads(input.sessionId));
+      const accepted = new Set(input.requestIndexes.filter((index) => recorded.has(index)));
+      const acceptedBefore = accepted.size;
+      details.accepted = accepted.size;
+      const waiting = requests.filter((r) => !recorded.has(r.index));
+      const notTaken: number[] = [];
+      const record = acceptedUploadsRecorder(store, input.planId, input.sessionId);
+      const signal = Context.current().cancellationSignal;
+      let inFlight = 0;
+      let full = false;
+      let failure: { error: unknown } | undefined;
+      let wake: (() => void) | undefined;
+      const changed = () => {
+        wake?.();
+        wake = undefined;
+      };
+      const stopping = () => full || failure !== undefined || signal.aborted;
+      const startsOperation = (r: PushRequest) => r.index > 0 && layout[r.index - 1]!.operation !== r.operation;
+      const canStart = () => inFlight < input.concurrency && (inFlight === 0 || !startsOperation(waiting[0]!));
+
+      const send = async (request: PushRequest) => {
+        try {
+          const texts = await store.readItemTexts(
+            input.planId,
+            request.operation,
+            request.firstItem,
+            request.itemCount,
+          );
+          const body = bodyFromItemTexts(request.operation, texts, request.bytes);
+          await okta.upload(input.identitySourceId, input.sessionId, ENDPOINT_OF[request.operation], body);
+          await record.add(request.index);
+          accepted.add(request.index);
+          details.accepted = accepted.size;
+          // Throttled by the SDK; its answer is how a cancellation of the run reaches this attempt.
+          heartbeat(details);
+        } catch (error) {
+          if (isOktaFailure(error, OKTA_FAILURE.sessionFull)) {
+            full = true;
+            notTaken.push(request.index);
+          } else {
+            failure ??= { error };
+          }
+        }
+      };
+
+      signal.addEventListener('abort', changed);
+      try {
+        await keepAlive(
+          async () => {
+            while (waiting.length > 0 && !stopping()) {
+              if (!canStart()) {
+                await new Promise<void>((resolve) => (wake = resolve));
+                continue;
+              }
+              inFlight++;
+              void send(waiting.shift()!).finally(() => {
+                inFlight--;
+                changed();
+              });
+            }
+            while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
+          },
+          () => details,
+        );
+      } finally {
+        signal.removeEventListener('abort', changed);
+      }
+
+      if (signal.aborted) await Context.current().cancelled;
+      if (failure) throw retryableAfterProgress(failure.error, details, accepted.size > acceptedBefore);
+      if (full) {
+        notTaken.push(...waiting.map((r) => r.index));
+        log.warn('Session full after a re-sent upload; the rest goes into the next session', {
+          sessionId: input.sessionId,
+          carriedOver: notTaken.length,
+        });
+      }
+      const acceptedIndexes = input.requestIndexes.filter((index) => accepted.has(index));
+      return {
+        accepted: acceptedIndexes,
+        notTaken: notTaken.sort((a, b) => a - b),
+        records: acceptedIndexes.reduce((sum, index) => sum + layout[index]!.itemCount, 0),
+        rateLimitWaits: details.rateLimitWaits,
+      };
+    },
+
+    /**
      * Triggers the import at once, or cancels the session when no upload changed anything: Okta keeps such a session
      * CREATED and refuses to trigger it, so a refusal is the one case that asks Okta for the session's status.
      */
@@ -383,8 +505,44 @@ interface UploadHeartbeat {
   rateLimitWaits?: number;
 }
 
+interface SessionUploadHeartbeat {
+  rateLimitWaits: number;
+  /** Attempts in a row that got no upload accepted: the retry delay doubles with each. */
+  stalledAttempts: number;
+  /** Uploads of the session accepted so far (what is recorded in the store), for people looking at the run. */
+  accepted: number;
+}
+
+const RETRY_INITIAL_MS = 1_000;
+const RETRY_MAX_MS = 60_000;
+
+/**
+ * The failure a session upload's attempt ends with. A 429 keeps Okta's reset as its retry delay; another retryable
+ * failure is retried after the retry policy's first interval when the attempt got uploads accepted, doubling only over
+ * attempts that got none, so that an Okta answering 5xx now and then does not push a session's later attempts minutes
+ * apart (the policy's backoff counts attempts, not attempts without progress). The counts travel in the heartbeat
+ * details sent with the failure.
+ */
+function retryableAfterProgress(error: unknown, details: SessionUploadHeartbeat, progressed: boolean): unknown {
+  if (isOktaFailure(error, OKTA_FAILURE.rateLimited)) {
+    details.rateLimitWaits++;
+    heartbeat(details);
+    return error;
+  }
+  details.stalledAttempts = progressed ? 0 : details.stalledAttempts + 1;
+  heartbeat(details);
+  if (!(error instanceof ApplicationFailure) || error.nonRetryable) return error;
+  if ((NON_RETRYABLE_OKTA_FAILURES as string[]).includes(error.type ?? '')) return error;
+  return ApplicationFailure.create({
+    type: error.type ?? undefined,
+    message: error.message,
+    details: error.details ?? undefined,
+    nextRetryDelay: Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** details.stalledAttempts),
+  });
+}
+
 /** Activities that carry details in their heartbeats keep themselves alive; the others get plain heartbeats. */
-const KEEPS_ITSELF_ALIVE = new Set(['uploadRequest']);
+const KEEPS_ITSELF_ALIVE = new Set(['uploadRequest', 'uploadSession']);
 
 function withKeepAlive<T extends Record<string, (input: never) => Promise<unknown>>>(activities: T): T {
   return Object.fromEntries(

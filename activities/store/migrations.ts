@@ -104,6 +104,19 @@ const migrations: Migration[] = [
       `CREATE INDEX hr_events_by_source ON hr_events (identity_source_id, occurred_at)`,
     ],
   },
+  {
+    version: 3,
+    description: 'uploads Okta accepted into a session, so that a retried session upload sends only the rest',
+    statements: [
+      `CREATE TABLE push_uploads (
+        okta_session_id TEXT NOT NULL,
+        request_index INTEGER NOT NULL,
+        plan_id TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        PRIMARY KEY (okta_session_id, request_index)
+      )`,
+    ],
+  },
 ];
 
 export function migrationsFor(dialect: Dialect): Migration[] {

@@ -381,6 +381,39 @@ export class SqlStateStore implements StateStore {
     return Number(row?.n ?? 0);
   }
 
+  async readItemTexts(planId: string, operation: BulkOperation, from: number, count: number): Promise<string[]> {
+    const rows = await this.#db.all<{ data: string }>(
+      'SELECT data FROM plan_items WHERE plan_id = ? AND operation = ? AND item_index >= ? AND item_index < ? ORDER BY item_index',
+      [planId, operation, from, from + count],
+    );
+    return rows.map((r) => r.data);
+  }
+
+  async recordUploadsAccepted(
+    planId: string,
+    oktaSessionId: string,
+    requestIndexes: number[],
+    acceptedAt: string,
+  ): Promise<void> {
+    for (const batch of batches(requestIndexes, 200)) {
+      const params: SqlValue[] = [];
+      for (const index of batch) params.push(oktaSessionId, index, planId, acceptedAt);
+      await this.#db.run(
+        `INSERT INTO push_uploads (okta_session_id, request_index, plan_id, accepted_at) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (okta_session_id, request_index) DO NOTHING`,
+        params,
+      );
+    }
+  }
+
+  async acceptedUploads(oktaSessionId: string): Promise<number[]> {
+    const rows = await this.#db.all<{ request_index: number | string }>(
+      'SELECT request_index FROM push_uploads WHERE okta_session_id = ? ORDER BY request_index',
+      [oktaSessionId],
+    );
+    return rows.map((r) => Number(r.request_index));
+  }
+
   async *streamConfirmedUsers(identitySourceId: string): AsyncIterable<ConfirmedUser> {
     let after = '';
     for (;;) {

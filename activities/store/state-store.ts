@@ -203,6 +203,23 @@ export interface StateStore {
   confirmRequests(planId: string, from: number, to: number, confirmedAt: string): Promise<void>;
   /** How many requests of the plan are confirmed. */
   countConfirmedRequests(planId: string): Promise<number>;
+  /**
+   * Items [from, from + count) of one operation, each as the JSON text it was saved as (`JSON.stringify` of the
+   * planned item), so that a request body can be built without parsing and serializing every item again.
+   */
+  readItemTexts(planId: string, operation: BulkOperation, from: number, count: number): Promise<string[]>;
+  /**
+   * Records that Okta accepted these requests of a plan into a session (idempotent), so that an upload of the session
+   * retried after a crash sends only the others.
+   */
+  recordUploadsAccepted(
+    planId: string,
+    oktaSessionId: string,
+    requestIndexes: number[],
+    acceptedAt: string,
+  ): Promise<void>;
+  /** The requests Okta accepted into a session, as recorded, in index order. */
+  acceptedUploads(oktaSessionId: string): Promise<number[]>;
 
   // What Okta confirmed, per identity source
   streamConfirmedUsers(identitySourceId: string): AsyncIterable<ConfirmedUser>;

@@ -269,7 +269,7 @@ describe('a production-configured worker (encryption on), end to end', () => {
     const ofRun = lines.filter((l) => l.workflowId === workflowId);
     expect(ofRun.length).toBeGreaterThan(0);
     expect(ofRun.every((l) => typeof l.runId === 'string' && typeof l.level === 'string')).toBe(true);
-    expect(ofRun.some((l) => l.activityType === 'uploadRequest')).toBe(true);
+    expect(ofRun.some((l) => l.activityType === 'uploadSession')).toBe(true);
     for (const secretOrPersonal of [PROFILE_MARKER, 'person3@example.com', harness.token, KEY, CODEC_TOKEN]) {
       expect(workerLog).not.toContain(secretOrPersonal);
     }
@@ -290,7 +290,7 @@ describe('a production-configured worker (encryption on), end to end', () => {
     expect(metrics).toContain('hr_okta_sync_sessions_total{outcome="COMPLETED"} 1');
     expect(metrics).toContain('hr_okta_sync_change_to_completed_seconds_count 1');
     expect(metrics).toContain('hr_okta_sync_rate_limit_waits_total{activity="openSession"} 1');
-    expect(metrics).toContain('hr_okta_sync_rate_limit_waits_total{activity="uploadRequest"} 1');
+    expect(metrics).toContain('hr_okta_sync_rate_limit_waits_total{activity="uploadSession"} 1');
 
     const runtime = await (await fetch(`http://127.0.0.1:${runtimeMetricsPort}/metrics`)).text();
     expect(runtime).toMatch(/^temporal_activity_execution_latency\w*\{/m);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { layOutRequests, OKTA_LIMITS, serializeBody } from '../../activities/okta/bulk-requests.ts';
+import { bodyFromItemTexts, layOutRequests, OKTA_LIMITS, serializeBody } from '../../activities/okta/bulk-requests.ts';
 import type { BulkOperation, ItemOf, PlannedMembership, PlannedUpsert } from '../../activities/store/state-store.ts';
 
 type Items = { [O in BulkOperation]?: ItemOf<O>[] };
@@ -87,5 +87,53 @@ describe("laying out Okta's bulk requests", () => {
     expect(laidOut).toHaveLength(51);
     expect(laidOut.every(({ request }) => request.itemCount === 200)).toBe(true);
     expect(laidOut.map(({ request }) => request.sessionIndex)).toEqual([...Array<number>(50).fill(0), 1]);
+  });
+});
+
+describe('request bodies from the items as the store saved them', () => {
+  const texts = (items: unknown[]) => items.map((item) => JSON.stringify(item));
+  const exact = async (items: Items) =>
+    (await bodiesOf(items)).map(({ request, body }) => {
+      const all = (items[request.operation] ?? []) as unknown[];
+      const saved = texts(all.slice(request.firstItem, request.firstItem + request.itemCount));
+      return { built: bodyFromItemTexts(request.operation, saved, request.bytes), body };
+    });
+
+  it('builds the very body serializeBody makes, for every operation', async () => {
+    const memberships: PlannedMembership[] = [
+      { groupExternalId: 'g-1', memberExternalId: 'emp-1' },
+      { groupExternalId: 'g-2', memberExternalId: 'emp-1' },
+      { groupExternalId: 'g-1', memberExternalId: 'emp-2' },
+    ];
+    const built = await exact({
+      // Quotes, backslashes, control characters, non-ASCII and a profile attribute named like the fingerprint.
+      USER_UPSERT: [
+        person(1, 10),
+        {
+          externalId: 'emp-"2"\\',
+          profile: { userName: 'zoë@example.com', title: 'line\nbreak \u2028 "quoted"', fingerprint: 'x' },
+          fingerprint: 'abc+/=',
+        },
+      ],
+      USER_DEACTIVATE: ['gone-1', 'gone-"2"'],
+      GROUP_UPSERT: [{ externalId: 'g-1', profile: { displayName: 'Sales', description: 'ä' }, fingerprint: 'f' }],
+      GROUP_DELETE: ['g-old'],
+      MEMBERSHIP_UPSERT: memberships,
+      MEMBERSHIP_DELETE: memberships,
+    });
+    expect(built).toHaveLength(6);
+    for (const { built: fromTexts, body } of built) expect(fromTexts).toBe(body);
+  });
+
+  it('falls back to parsing items saved in another shape, and still sends exactly the planned body', async () => {
+    const items = [person(1, 10), person(2, 10)];
+    const { request, body } = (await bodiesOf({ USER_UPSERT: items }))[0]!;
+    // The fingerprint first, and an attribute the body leaves out: no fingerprint to cut off at the end.
+    const reordered = items.map(({ externalId, profile, fingerprint }) =>
+      JSON.stringify({ fingerprint, externalId, profile }),
+    );
+    expect(bodyFromItemTexts('USER_UPSERT', reordered, request.bytes)).toBe(body);
+    const extra = items.map((item) => JSON.stringify({ ...item, note: 'kept out of the body' }));
+    expect(bodyFromItemTexts('USER_UPSERT', extra, request.bytes)).toBe(body);
   });
 });

@@ -62,7 +62,7 @@ describe('pushPlan', () => {
     await maybeSaveHistory(
       client,
       workflowId,
-      fileURLToPath(new URL('../histories/push-plan-three-sessions-sliding-window.json', import.meta.url)),
+      fileURLToPath(new URL('../histories/push-plan-three-sessions-session-upload.json', import.meta.url)),
     );
   });
 });
