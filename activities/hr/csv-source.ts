@@ -33,14 +33,13 @@ const QUOTE = '"';
  * line, or records) is csv-parse's own.
  */
 export async function* readCsvInput(input: CsvInput, fields: SourceFields): AsyncIterable<SourceRecord> {
-  const handedOver = yield* readFast(input, fields);
-  if (handedOver !== undefined) yield* readCsvWithCsvParse(input, fields, handedOver);
-}
-
-/** Returns undefined when the export was read to its end, else the number of records given before handing over. */
-async function* readFast(input: CsvInput, fields: SourceFields): AsyncGenerator<SourceRecord, number | undefined> {
   const delimiter = input.delimiter;
-  if (Papa.BAD_DELIMITERS.some((bad) => delimiter.includes(bad))) return 0;
+  if (Papa.BAD_DELIMITERS.some((bad) => delimiter.includes(bad))) {
+    yield* readCsvWithCsvParse(input, fields);
+    return;
+  }
+  // The records given before handing over to csv-parse (one generator, not two: each layer costs every record).
+  let handOver: number | undefined;
   const bytes = input.open();
   const chunks = bytes[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   // The byte order mark is dropped here, not by the decoder: Node's decoder drops a second one too when the first
@@ -58,7 +57,7 @@ async function* readFast(input: CsvInput, fields: SourceFields): AsyncGenerator<
   let lines = 1; // csv-parse's line count where `text` starts
   let first = true;
   try {
-    while (!ended) {
+    reading: while (!ended) {
       let next: IteratorResult<Buffer>;
       try {
         next = await chunks.next();
@@ -70,7 +69,10 @@ async function* readFast(input: CsvInput, fields: SourceFields): AsyncGenerator<
         text += decoder.decode();
       } else {
         // csv-parse decodes a file that starts with a UTF-16 byte order mark as UTF-16.
-        if (first && next.value[0] === 0xff && next.value[1] === 0xfe) return row;
+        if (first && next.value[0] === 0xff && next.value[1] === 0xfe) {
+          handOver = row;
+          break;
+        }
         first = false;
         text += decoder.decode(next.value, { stream: true });
       }
@@ -104,10 +106,16 @@ async function* readFast(input: CsvInput, fields: SourceFields): AsyncGenerator<
         const values = step.data[0]!;
         const terminated = end - nl.length >= start && text.startsWith(nl, end - nl.length);
         const contentEnd = terminated ? end - nl.length : end;
-        if (step.errors.length > 0) return row;
+        if (step.errors.length > 0) {
+          handOver = row;
+          break reading;
+        }
         if (contentEnd > start) {
           quoteAt = after(text, QUOTE, quoteAt, start);
-          if (quoteAt < contentEnd && !written(text, start, contentEnd, values, delimiter)) return row;
+          if (quoteAt < contentEnd && !written(text, start, contentEnd, values, delimiter)) {
+            handOver = row;
+            break reading;
+          }
           // Line breaks inside the record (quoted, or a lone CR or LF that is not the record delimiter).
           let line = lines;
           for (crAt = after(text, '\r', crAt, start); crAt < contentEnd; crAt = after(text, '\r', crAt, crAt + 1))
@@ -119,8 +127,10 @@ async function* readFast(input: CsvInput, fields: SourceFields): AsyncGenerator<
           lines = line;
           if (header) yield { row: ++row, line, record: csvRecord(header, values) };
           // A header csv-parse would refuse: it may refuse something further on first (it reads ahead).
-          else if (new Set(values.map((name) => name.trim())).size < values.length) return row;
-          else header = csvHeader(values, fields);
+          else if (new Set(values.map((name) => name.trim())).size < values.length) {
+            handOver = row;
+            break reading;
+          } else header = csvHeader(values, fields);
         }
         if (terminated) lines++;
         start = end;
@@ -132,8 +142,8 @@ async function* readFast(input: CsvInput, fields: SourceFields): AsyncGenerator<
   } finally {
     bytes.destroy();
   }
-  if (!header) fields.names.clear();
-  return undefined;
+  if (handOver !== undefined) yield* readCsvWithCsvParse(input, fields, handOver);
+  else if (!header) fields.names.clear();
 }
 
 /**

@@ -6,8 +6,21 @@
  */
 const STRICT_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Answers by text: HR dates repeat (hire dates, start dates), and this ran two or three times for every record. */
+const known = new Map<string, string | null | undefined>();
+const KNOWN_MAX = 10_000;
+
 /** For text in the strict form: the text itself if it names a real calendar day, else null; undefined otherwise. */
 export function strictDay(text: string): string | null | undefined {
+  const answer = known.get(text);
+  if (answer !== undefined || known.has(text)) return answer;
+  if (known.size >= KNOWN_MAX) known.clear();
+  const found = check(text);
+  known.set(text, found);
+  return found;
+}
+
+function check(text: string): string | null | undefined {
   if (!STRICT_DAY.test(text)) return undefined;
   const year = Number(text.slice(0, 4));
   const month = Number(text.slice(5, 7));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { format } from 'date-fns/format';
 import type { Profile } from '../store/state-store.ts';
-import type { MappingConfig } from './config.ts';
+import type { MappingConfig, ValueSpec } from './config.ts';
 import { MappingIssue, evaluate, fieldValue, matches, parseHrDate, toAscii } from './expressions.ts';
 import type { HrRecord } from './expressions.ts';
 import { strictDay } from './hr-day.ts';
@@ -91,7 +91,7 @@ function mapPerson(record: HrRecord, mapping: MappingConfig, today: string, exte
       return { ...person, disposition: 'pre-hire', nextChange: createFrom };
   }
 
-  for (const [attribute, spec] of Object.entries(mapping.attributes)) {
+  for (const [attribute, spec] of attributesOf(mapping)) {
     let value: string | undefined;
     try {
       value = evaluate(spec, record, mapping.lookups);
@@ -123,6 +123,15 @@ function mapPerson(record: HrRecord, mapping: MappingConfig, today: string, exte
     if (key) person.refKey = key;
   }
   return person;
+}
+
+/** The mapping's attributes as a list, made once per mapping rather than once per record. */
+const attributeLists = new WeakMap<MappingConfig['attributes'], [string, ValueSpec][]>();
+
+function attributesOf(mapping: MappingConfig): [string, ValueSpec][] {
+  let list = attributeLists.get(mapping.attributes);
+  if (!list) attributeLists.set(mapping.attributes, (list = Object.entries(mapping.attributes)));
+  return list;
 }
 
 function hrDay(record: HrRecord, field: string, pattern: string): string | undefined {
