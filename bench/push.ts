@@ -133,7 +133,11 @@ try {
           result: { totals: measured.result.totals, sessions: measured.result.sessions.length },
         },
         ratio: measured.wallMs / minimum.wallMs,
-        timeline: timeline(await emulator.sessions({ identitySourceId: '0oabenchpush' }), measured.wallMs),
+        timeline: timeline(
+          await emulator.sessions({ identitySourceId: '0oabenchpush' }),
+          (await emulator.requests()).requests,
+          measured.wallMs,
+        ),
       });
     } finally {
       await side.stop();
@@ -173,15 +177,19 @@ console.log(`\nJSON: ${await saveResult('push', { results })}`);
 
 /**
  * Splits a run by what Okta was doing, from the emulator's own session records: processing an import, or idle
- * between the previous import's end and the next trigger (the client noticing, opening and uploading).
+ * between the previous import's end and the next trigger (the client noticing, opening and uploading). The uploads
+ * are split further by the request log: from the create to the first upload's arrival, from there to the last
+ * upload's answer, and from that answer to the trigger.
  */
 function timeline(
   sessions: {
+    id: string;
     created: string;
     triggeredAt?: string;
     processingStartsAt?: string;
     processingEndsAt?: string;
   }[],
+  requests: { time: string; durationMs: number; endpoint: string; sessionId?: string }[],
   wallMs: number,
 ) {
   const at = (iso: string | undefined) => (iso ? Date.parse(iso) : NaN);
@@ -189,6 +197,9 @@ function timeline(
   let noticeAndOpen = 0;
   let upload = 0;
   let queued = 0;
+  let toFirstUpload = 0;
+  let uploading = 0;
+  let toTrigger = 0;
   let previousEnd: number | undefined;
   const perSession = sessions.map((s) => {
     const created = at(s.created);
@@ -201,13 +212,31 @@ function timeline(
     const gap = previousEnd === undefined ? 0 : Math.max(0, created - previousEnd);
     noticeAndOpen += gap;
     previousEnd = end;
-    return { openAfterPreviousMs: gap, uploadMs: triggered - created, processingMs: end - start };
+    const uploads = requests.filter((r) => r.sessionId === s.id && r.endpoint.startsWith('bulk-'));
+    const firstArrival = Math.min(...uploads.map((r) => at(r.time)));
+    const lastAnswer = Math.max(...uploads.map((r) => at(r.time) + r.durationMs));
+    if (uploads.length > 0) {
+      toFirstUpload += firstArrival - created;
+      uploading += lastAnswer - firstArrival;
+      toTrigger += triggered - lastAnswer;
+    }
+    return {
+      openAfterPreviousMs: gap,
+      uploadMs: triggered - created,
+      toFirstUploadMs: firstArrival - created,
+      uploadingMs: lastAnswer - firstArrival,
+      toTriggerMs: triggered - lastAnswer,
+      processingMs: end - start,
+    };
   });
   return {
     summary: {
       wall: seconds(wallMs),
       'okta processing': seconds(processing),
       'uploads (Σ per session)': seconds(upload),
+      '· create → 1st upload': seconds(toFirstUpload),
+      '· uploading': seconds(uploading),
+      '· last answer → trigger': seconds(toTrigger),
       'notice + open after an import': seconds(noticeAndOpen),
       'queued behind an import': seconds(queued),
     },

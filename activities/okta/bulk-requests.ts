@@ -167,13 +167,100 @@ function itemBytes<O extends BulkOperation>(operation: O, item: ItemOf<O>): numb
 }
 
 /**
+ * Bytes one item adds to a body, comma included, from the item as the store saved it (`JSON.stringify` of the planned
+ * item): the same figure as itemBytes, without parsing and serializing the item when its saved text already holds
+ * the body's part (an upsert saved as `{"externalId":…,"profile":…,"fingerprint":…}`, an id as a JSON string).
+ */
+export function itemTextBytes(operation: BulkOperation, text: string): number {
+  switch (operation) {
+    case 'USER_UPSERT':
+    case 'GROUP_UPSERT': {
+      const keys = topLevelKeys(text);
+      const item =
+        keys?.length === 3 && keys[0] === 'externalId' && keys[1] === 'profile' ? withoutFingerprint(text) : undefined;
+      if (item !== undefined) return Buffer.byteLength(item) + 1;
+      break;
+    }
+    case 'USER_DEACTIVATE':
+      if (isJsonString(text)) return Buffer.byteLength(text) + '{"externalId":}'.length + 1;
+      break;
+    case 'GROUP_DELETE':
+      if (isJsonString(text)) return Buffer.byteLength(text) + 1;
+      break;
+  }
+  return itemBytes(operation, JSON.parse(text) as ItemOf<typeof operation>);
+}
+
+/** A JSON string on its own: a quote, no other unescaped quote before the closing one. */
+function isJsonString(text: string): boolean {
+  if (text.length < 2 || text.charCodeAt(0) !== QUOTE || text.charCodeAt(text.length - 1) !== QUOTE) return false;
+  for (let i = 1; i < text.length - 1; i++) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) i++;
+    else if (c === QUOTE) return false;
+  }
+  return true;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The keys of a JSON object's own members, in order (raw, escapes kept); undefined for anything but an object. */
+function topLevelKeys(text: string): string[] | undefined {
+  if (text.charCodeAt(0) !== 0x7b) return undefined;
+  const keys: string[] = [];
+  let depth = 0;
+  let keyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const start = i + 1;
+      for (i = start; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === BACKSLASH) i++;
+        else if (d === QUOTE) break;
+      }
+      if (depth === 1 && keyNext) keys.push(text.slice(start, i));
+      keyNext = false;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      keyNext = depth === 1;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    } else if (c === 0x2c) {
+      keyNext = depth === 1;
+    }
+  }
+  return keys;
+}
+
+/**
  * Packs a plan's items into requests (≤ 200 entities and ≤ 200 KB of serialized body each) and requests into
  * sessions (≤ 50 each), in push order. Greedy: each request takes as many consecutive items as fit, which gives the
  * fewest requests for items in a fixed order. Only counts and sizes are kept: items stay in the store.
  */
-export async function layOutRequests(
+export function layOutRequests(
   itemsOf: <O extends BulkOperation>(operation: O) => AsyncIterable<ItemOf<O>>,
   limits: LayoutLimits = OKTA_LIMITS,
+): Promise<PushRequest[]> {
+  return layOutSizes(async function* (operation) {
+    for await (const item of itemsOf(operation)) yield itemBytes(operation, item);
+  }, limits);
+}
+
+/** The same layout as layOutRequests, from the items as the store saved them (see itemTextBytes). */
+export function layOutItemTexts(
+  textsOf: (operation: BulkOperation) => AsyncIterable<string[]>,
+  limits: LayoutLimits = OKTA_LIMITS,
+): Promise<PushRequest[]> {
+  return layOutSizes(async function* (operation) {
+    for await (const texts of textsOf(operation)) for (const text of texts) yield itemTextBytes(operation, text);
+  }, limits);
+}
+
+async function layOutSizes(
+  sizesOf: (operation: BulkOperation) => AsyncIterable<number>,
+  limits: LayoutLimits,
 ): Promise<PushRequest[]> {
   const requests: PushRequest[] = [];
   for (const operation of PUSH_ORDER) {
@@ -194,8 +281,7 @@ export async function layOutRequests(
         bytes,
       });
     };
-    for await (const item of itemsOf(operation)) {
-      const size = itemBytes(operation, item);
+    for await (const size of sizesOf(operation)) {
       if (envelope + size > limits.bytesPerRequest) throw new OversizedItemError(operation, index, envelope + size);
       if (count > 0 && (count + 1 > limits.entitiesPerRequest || bytes + size > limits.bytesPerRequest)) {
         close();

@@ -37,6 +37,10 @@ export class RateLimitPacer {
 
   /** Waits until the budget allows one more request, then counts it in flight. Returns the time waited (ms). */
   async acquire(): Promise<number> {
+    // Answers that have already arrived are read first: a request decided on in the same turn as an earlier answer
+    // would otherwise go out before a 429 waiting behind that answer is seen.
+    await nextTurn();
+    await nextTurn();
     let waited = 0;
     for (;;) {
       const wait = this.waitNeeded();
@@ -75,4 +79,8 @@ export class RateLimitPacer {
     // Past the reset by a little: the server's window boundary is only known to the second.
     return s.resetAt - now + 250;
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -6,14 +6,14 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import {
   bodyFromItemTexts,
   ENDPOINT_OF,
-  layOutRequests,
+  layOutItemTexts,
   OKTA_LIMITS,
   serializeBody,
   type LayoutLimits,
 } from '../okta/bulk-requests.ts';
 import { isOktaFailure, NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE } from '../../workflows/okta-failure-types.ts';
 import type { IdentitySourceClient, IdentitySourceSession, SessionStatus } from '../okta/identity-source-client.ts';
-import type { PushRequest, StateStore } from '../store/state-store.ts';
+import type { BulkOperation, PushRequest, StateStore } from '../store/state-store.ts';
 import type {
   ClearTheWayResult,
   ImportOutcome,
@@ -81,7 +81,7 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
       if (!plan) throw ApplicationFailure.nonRetryable(`No plan ${planId} in the state store`, 'PlanNotFound');
       let layout = await store.getPushLayout(planId);
       if (!layout) {
-        layout = await layOutRequests((operation) => store.streamItems(planId, operation), layoutLimits);
+        layout = await layOutItemTexts((operation) => itemTextPages(store, planId, operation), layoutLimits);
         await store.savePushLayout(planId, layout);
       }
       layouts.set(planId, layout);
@@ -260,6 +260,8 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
       const startsOperation = (r: PushRequest) => r.index > 0 && layout[r.index - 1]!.operation !== r.operation;
       const canStart = () => inFlight < input.concurrency && (inFlight === 0 || !startsOperation(waiting[0]!));
 
+      let stop!: () => void;
+      const stopped = new Promise<void>((resolve) => (stop = resolve));
       const send = async (request: PushRequest) => {
         try {
           const texts = await store.readItemTexts(
@@ -269,7 +271,18 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
             request.itemCount,
           );
           const body = bodyFromItemTexts(request.operation, texts, request.bytes);
-          await okta.upload(input.identitySourceId, input.sessionId, ENDPOINT_OF[request.operation], body);
+          // A 5xx or a lost answer is tried again here, its slot held, while the other uploads go on (as when each
+          // upload was an activity of its own); a 429 or a third failure ends the attempt instead (see below).
+          for (let tries = 1; ; tries++) {
+            try {
+              await okta.upload(input.identitySourceId, input.sessionId, ENDPOINT_OF[request.operation], body);
+              break;
+            } catch (error) {
+              if (!isTransient(error) || tries >= TRIES_IN_ATTEMPT || stopping()) throw error;
+              await Promise.race([delay(RETRY_INITIAL_MS * 2 ** (tries - 1)), stopped]);
+              if (stopping()) throw error;
+            }
+          }
           await record.add(request.index);
           accepted.add(request.index);
           details.accepted = accepted.size;
@@ -282,10 +295,15 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
           } else {
             failure ??= { error };
           }
+          stop();
         }
       };
 
-      signal.addEventListener('abort', changed);
+      const abort = () => {
+        stop();
+        changed();
+      };
+      signal.addEventListener('abort', abort);
       try {
         await keepAlive(
           async () => {
@@ -305,7 +323,7 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
           () => details,
         );
       } finally {
-        signal.removeEventListener('abort', changed);
+        signal.removeEventListener('abort', abort);
       }
 
       if (signal.aborted) await Context.current().cancelled;
@@ -480,6 +498,17 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
   }
 }
 
+/** A plan's items of one operation as saved, a page at a time. */
+async function* itemTextPages(store: StateStore, planId: string, operation: BulkOperation): AsyncIterable<string[]> {
+  for (let from = 0; ; from += TEXT_PAGE) {
+    const texts = await store.readItemTexts(planId, operation, from, TEXT_PAGE);
+    if (texts.length > 0) yield texts;
+    if (texts.length < TEXT_PAGE) return;
+  }
+}
+
+const TEXT_PAGE = 2_000;
+
 function importPending(message: string, nextRetryDelay: number): ApplicationFailure {
   return ApplicationFailure.create({
     type: IMPORT_PENDING,
@@ -515,6 +544,22 @@ interface SessionUploadHeartbeat {
 
 const RETRY_INITIAL_MS = 1_000;
 const RETRY_MAX_MS = 60_000;
+/** Tries of one upload within an attempt of uploadSession, a second and then two apart. */
+const TRIES_IN_ATTEMPT = 3;
+
+/** A failure that another try may not meet: a 5xx or a lost answer, not a 429 (the attempt waits for the reset). */
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof ApplicationFailure &&
+    !error.nonRetryable &&
+    !isOktaFailure(error, OKTA_FAILURE.rateLimited) &&
+    !(NON_RETRYABLE_OKTA_FAILURES as string[]).includes(error.type ?? '')
+  );
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
 
 /**
  * The failure a session upload's attempt ends with. A 429 keeps Okta's reset as its retry delay; another retryable

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyFromItemTexts, layOutRequests, OKTA_LIMITS, serializeBody } from '../../activities/okta/bulk-requests.ts';
+import {
+  bodyFromItemTexts,
+  layOutItemTexts,
+  layOutRequests,
+  OKTA_LIMITS,
+  serializeBody,
+} from '../../activities/okta/bulk-requests.ts';
 import type { BulkOperation, ItemOf, PlannedMembership, PlannedUpsert } from '../../activities/store/state-store.ts';
 
 type Items = { [O in BulkOperation]?: ItemOf<O>[] };
@@ -135,5 +141,51 @@ describe('request bodies from the items as the store saved them', () => {
     expect(bodyFromItemTexts('USER_UPSERT', reordered, request.bytes)).toBe(body);
     const extra = items.map((item) => JSON.stringify({ ...item, note: 'kept out of the body' }));
     expect(bodyFromItemTexts('USER_UPSERT', extra, request.bytes)).toBe(body);
+  });
+
+  it('lays a plan out from the saved texts exactly as from the items, whatever shape they were saved in', async () => {
+    const texts = (items: Items) =>
+      async function* (operation: BulkOperation) {
+        const all = (items[operation] ?? []) as unknown[];
+        // Pages of 7, so that requests span pages.
+        for (let i = 0; i < all.length; i += 7) {
+          yield await Promise.resolve(all.slice(i, i + 7).map((item) => JSON.stringify(item)));
+        }
+      };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            id: fc.string({ maxLength: 12 }),
+            padding: fc.integer({ min: 0, max: 3_000 }),
+            text: fc.string({ unit: 'grapheme', maxLength: 20 }),
+            shape: fc.constantFrom('as-planned', 'fingerprint-first', 'extra-member', 'nested-lookalike'),
+          }),
+          { maxLength: 400 },
+        ),
+        fc.array(fc.string({ maxLength: 10 }), { maxLength: 300 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 99 })), { maxLength: 300 }),
+        async (people, ids, pairs) => {
+          const upserts = people.map(({ id, padding, text, shape }, n) => {
+            const profile = { userName: `p${n}@example.com`, title: text, homeAddress: 'x'.repeat(padding) };
+            if (shape === 'fingerprint-first') return { fingerprint: text, externalId: id, profile };
+            if (shape === 'extra-member') return { externalId: id, profile, note: text, fingerprint: 'f' };
+            if (shape === 'nested-lookalike')
+              return { externalId: id, profile: { ...profile, fingerprint: text }, fingerprint: `"${text}` };
+            return { externalId: id, profile, fingerprint: text };
+          }) as PlannedUpsert[];
+          const items: Items = {
+            USER_UPSERT: upserts,
+            USER_DEACTIVATE: ids,
+            GROUP_UPSERT: ids.map((id) => ({ externalId: id, profile: { displayName: id }, fingerprint: id })),
+            GROUP_DELETE: ids,
+            MEMBERSHIP_UPSERT: pairs.map(([g, m]) => ({ groupExternalId: `g-${g}`, memberExternalId: `emp-${m}` })),
+          };
+          const limits = { entitiesPerRequest: 20, bytesPerRequest: 20_000, requestsPerSession: 5 };
+          expect(await layOutItemTexts(texts(items), limits)).toEqual(await layOutRequests(source(items), limits));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

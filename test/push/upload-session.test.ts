@@ -71,9 +71,12 @@ describe('uploading a session in one activity', () => {
       emulator: {
         faults: {
           script: [
+            // Tried again within the attempt.
             { endpoint: 'bulk-upsert', nth: 5, respond: 503 },
+            // Ends the attempt: the next one, after the reset, starts from what the store recorded as accepted.
+            { endpoint: 'bulk-upsert', nth: 9, respond: 429, resetInMs: 500 },
             // Okta applied it but the answer was lost: the one upload a retry may send twice.
-            { endpoint: 'bulk-upsert', nth: 12, action: 'drop', applyBeforeDrop: true },
+            { endpoint: 'bulk-upsert', nth: 14, action: 'drop', applyBeforeDrop: true },
           ],
         },
       },
@@ -89,8 +92,9 @@ describe('uploading a session in one activity', () => {
 
     expect(result.sessions.map((s) => [s.requests, s.records, s.outcome])).toEqual([[20, 100, 'COMPLETED']]);
     const uploads = emulator.requests({ endpoint: 'bulk-upsert' }).requests;
-    // 20 requests, the one answered 503 once more, the one whose answer was lost once more: nothing else again.
-    expect(uploads).toHaveLength(22);
+    // 20 requests, and once more each of those answered 503, 429 and lost: nothing else again.
+    expect(uploads).toHaveLength(23);
+    expect(result.totals.rateLimitWaits).toBe(1);
     expect(emulator.sessions({ identitySourceId }).map((s) => s.bulkRequests)).toEqual([21]);
     expect(await store.acceptedUploads(result.sessions[0]!.sessionId)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(emulator.users({ identitySourceId }).filter((u) => u.status === 'ACTIVE')).toHaveLength(100);
