@@ -57,10 +57,9 @@ export function profileProblems(profile: Profile, customAttributes: readonly str
   return problems;
 }
 
-// Control characters (other than tab and line breaks) are never meant and break what reads them. (Without the u
-// flag, which only changes how characters outside these ranges are walked, and is slower.)
+// Control characters (other than tab and line breaks) are never meant and break what reads them.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/u;
 
 /** The length in code points, as `[...value].length` counts it, without making an array of the characters. */
 function codePoints(value: string): number {
