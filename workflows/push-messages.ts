@@ -127,6 +127,11 @@ export interface PushLayoutSummary {
    * so that a session's groups and users arrive before the memberships that name them.
    */
   operationStarts?: number[];
+  /**
+   * The per-record import time learned from the identity source's last import (of any run), and that import's
+   * records: what the first session's first poll is estimated from (see ImportTimes).
+   */
+  lastImportTime?: { msPerRecord: number; records: number };
 }
 
 export type ClearTheWayResult =

@@ -125,6 +125,15 @@ const POLL_AFTER_ESTIMATED_END = 'poll-after-estimated-import-end';
 const OPEN_ONCE_IMPORT_ENDED = 'open-next-session-once-import-ended';
 /** Versioning marker: runs that started before it uploaded each request of a session in an activity of its own. */
 const UPLOAD_SESSION_IN_ONE_ACTIVITY = 'upload-session-in-one-activity';
+/** Versioning marker: runs that started before it kept the import time it learned for the identity source's next push. */
+const REMEMBER_IMPORT_TIME = 'remember-import-time';
+
+/**
+ * The share of the remembered import's records a first session needs for the remembered per-record time to estimate
+ * its end: that time includes Okta's fixed cost per import, so a much smaller session would be polled too early (which
+ * costs a whole poll interval), a larger one a little late.
+ */
+const REMEMBERED_TIME_MIN_RECORDS_SHARE = 0.9;
 
 /**
  * A margin on an import's estimated end: polling a little late costs that little, polling too early a whole poll
@@ -166,6 +175,8 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   const sessions = carried.sessions;
   let lastTriggeredAtMs = carried.lastTriggeredAtMs;
   let importTimes: ImportTimes | undefined = carried.importTimes;
+  /** Set when this run keeps what it learns of Okta's import time (REMEMBER_IMPORT_TIME). */
+  let rememberImportTime = false;
 
   const progress: PushProgress = {
     planId: input.planId,
@@ -283,20 +294,35 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
    */
   function firstPollAt(summary: SessionSummary, trigger: { atMs: number; triggeredAt?: string }): number {
     const triggeredAt = Date.parse(trigger.triggeredAt ?? '');
+    const remembered = rememberImportTime ? layout?.lastImportTime : undefined;
+    if (!importTimes && remembered && summary.records >= remembered.records * REMEMBERED_TIME_MIN_RECORDS_SHARE) {
+      // Nothing seen in this run yet: the identity source's last import, which nothing of ours queues behind.
+      return trigger.atMs + remembered.msPerRecord * summary.records * IMPORT_ESTIMATE_MARGIN;
+    }
     if (!importTimes || Number.isNaN(triggeredAt)) return trigger.atMs + options.pollIntervalMs;
     const queuedMs = Math.max(0, importTimes.lastEndedAt - triggeredAt);
     return trigger.atMs + queuedMs + importTimes.msPerRecord * summary.records * IMPORT_ESTIMATE_MARGIN;
   }
 
-  /** Learns from a completed import how long Okta takes a record (it processes a source's imports one at a time). */
-  function learnImportTime(records: number, triggeredAt: string | undefined, endedAt: string | undefined): void {
+  /**
+   * Learns from a completed import how long Okta takes a record (it processes a source's imports one at a time).
+   * Returns the per-record time learned, if this import taught one.
+   */
+  function learnImportTime(
+    records: number,
+    triggeredAt: string | undefined,
+    endedAt: string | undefined,
+  ): number | undefined {
     const triggered = Date.parse(triggeredAt ?? '');
     const ended = Date.parse(endedAt ?? '');
-    if (Number.isNaN(triggered) || Number.isNaN(ended)) return;
+    if (Number.isNaN(triggered) || Number.isNaN(ended)) return undefined;
     const startedAt = Math.max(triggered, importTimes?.lastEndedAt ?? triggered);
-    if (records > 0 && ended > startedAt)
+    if (records > 0 && ended > startedAt) {
       importTimes = { msPerRecord: (ended - startedAt) / records, lastEndedAt: ended };
-    else importTimes = importTimes && { ...importTimes, lastEndedAt: ended };
+      return importTimes.msPerRecord;
+    }
+    importTimes = importTimes && { ...importTimes, lastEndedAt: ended };
+    return undefined;
   }
 
   function awaitAndConfirm(
@@ -314,12 +340,13 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       });
       summary.finishedAt = new Date().toISOString();
       if (status === 'COMPLETED') {
-        learnImportTime(summary.records, poll.triggeredAt, endedAt);
+        const learned = learnImportTime(summary.records, poll.triggeredAt, endedAt);
         pending.ended = true;
         await store.confirmImport({
           planId: input.planId,
           sessionId: summary.sessionId,
           requestIndexes: summary.requestIndexes ?? [],
+          ...(rememberImportTime && learned ? { importTime: { msPerRecord: learned, records: summary.records } } : {}),
         });
         summary.outcome = 'COMPLETED';
         totals.recordsApplied += summary.records;
@@ -455,6 +482,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
 
   try {
     layout = await store.prepareImport(input.planId);
+    rememberImportTime = patched(REMEMBER_IMPORT_TIME);
     const operationStarts = new Set(layout.operationStarts ?? []);
     progress.identitySourceId = layout.identitySourceId;
     progress.sessionsTotal = layout.sessions.length;

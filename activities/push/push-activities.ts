@@ -96,7 +96,9 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
         session.records += request.itemCount;
       }
       await store.setPlanStatus(planId, 'pushing');
+      const lastImportTime = await store.lastImportTime(plan.identitySourceId);
       return {
+        ...(lastImportTime ? { lastImportTime } : {}),
         identitySourceId: plan.identitySourceId,
         requests: layout.length,
         records: layout.reduce((sum, r) => sum + r.itemCount, 0),
@@ -430,10 +432,19 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
      * Advances the record of what Okta has, for the requests of a COMPLETED session, or of one Okta left CREATED
      * because none of its uploads changed anything (Okta already matched them).
      */
-    async confirmImport(input: { planId: string; sessionId: string; requestIndexes: number[] }) {
+    async confirmImport(input: {
+      planId: string;
+      sessionId: string;
+      requestIndexes: number[];
+      /** What the run learned from this import, kept for the identity source's next push. */
+      importTime?: { msPerRecord: number; records: number };
+    }) {
       const session = await store.getSession(input.sessionId);
       if (session?.status !== 'COMPLETED' && session?.status !== UNCHANGED) {
         throw ApplicationFailure.nonRetryable(`Session ${input.sessionId} is not COMPLETED; nothing confirmed`);
+      }
+      if (input.importTime) {
+        await store.recordImportTime(session.identitySourceId, input.importTime, new Date().toISOString());
       }
       const confirmedAt = new Date().toISOString();
       for (const [from, to] of contiguousRuns(input.requestIndexes)) {

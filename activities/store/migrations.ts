@@ -117,6 +117,18 @@ const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    description: "Okta's last learned import time per identity source, for the first poll of the next push",
+    statements: [
+      `CREATE TABLE import_times (
+        identity_source_id TEXT PRIMARY KEY,
+        ms_per_record REAL NOT NULL,
+        records INTEGER NOT NULL,
+        learned_at TEXT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export function migrationsFor(dialect: Dialect): Migration[] {

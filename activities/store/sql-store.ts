@@ -18,6 +18,7 @@ import type {
   ConfirmedUser,
   HrEvent,
   HrEventType,
+  ImportTime,
   ItemOf,
   NewPlan,
   PlanCounts,
@@ -412,6 +413,22 @@ export class SqlStateStore implements StateStore {
       [oktaSessionId],
     );
     return rows.map((r) => Number(r.request_index));
+  }
+
+  async recordImportTime(identitySourceId: string, time: ImportTime, learnedAt: string): Promise<void> {
+    await this.#db.run(
+      `INSERT INTO import_times (identity_source_id, ms_per_record, records, learned_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (identity_source_id) DO UPDATE SET ms_per_record = excluded.ms_per_record, records = excluded.records, learned_at = excluded.learned_at`,
+      [identitySourceId, time.msPerRecord, time.records, learnedAt],
+    );
+  }
+
+  async lastImportTime(identitySourceId: string): Promise<ImportTime | undefined> {
+    const [row] = await this.#db.all<{ ms_per_record: number | string; records: number | string }>(
+      'SELECT ms_per_record, records FROM import_times WHERE identity_source_id = ?',
+      [identitySourceId],
+    );
+    return row && { msPerRecord: Number(row.ms_per_record), records: Number(row.records) };
   }
 
   async *streamConfirmedUsers(identitySourceId: string): AsyncIterable<ConfirmedUser> {

@@ -127,6 +127,12 @@ export interface ConfirmedGroup {
   confirmedAt: string;
 }
 
+/** How long an Okta import took a record, and how many records it had (the time includes Okta's fixed cost). */
+export interface ImportTime {
+  msPerRecord: number;
+  records: number;
+}
+
 /** An Okta import session as this tool knows it: who opened it and what became of it. */
 export interface SessionRecord {
   identitySourceId: string;
@@ -220,6 +226,10 @@ export interface StateStore {
   ): Promise<void>;
   /** The requests Okta accepted into a session, as recorded, in index order. */
   acceptedUploads(oktaSessionId: string): Promise<number[]>;
+  /** Keeps how long Okta's last import of an identity source took a record (replacing the one kept before). */
+  recordImportTime(identitySourceId: string, time: ImportTime, learnedAt: string): Promise<void>;
+  /** The import time last kept for an identity source, if any. */
+  lastImportTime(identitySourceId: string): Promise<ImportTime | undefined>;
 
   // What Okta confirmed, per identity source
   streamConfirmedUsers(identitySourceId: string): AsyncIterable<ConfirmedUser>;
