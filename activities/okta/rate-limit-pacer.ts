@@ -23,6 +23,12 @@ export interface PacerOptions {
 export class RateLimitPacer {
   private snapshot: RateLimitSnapshot | undefined;
   private inFlight = 0;
+  /**
+   * How far the server's clock is ahead of ours, at least (ms). Its Date header is whole seconds, so one answer only
+   * says the server's clock is between Date and Date + 1 s; the largest Date − now of all answers is the tightest
+   * bound, and it makes a wait for a reset end near the reset instead of up to a second after it.
+   */
+  private serverAheadAtLeast: number | undefined;
   private readonly share: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -57,8 +63,15 @@ export class RateLimitPacer {
     this.inFlight = Math.max(0, this.inFlight - 1);
     if (!headers) return;
     const { limit, remaining, reset, serverDate } = headers;
+    const now = this.now();
+    if (serverDate !== undefined) {
+      const ahead = serverDate - now;
+      // A figure far below the bound means a clock was set back: start over from it.
+      const known = this.serverAheadAtLeast;
+      if (known === undefined || ahead > known || ahead < known - CLOCK_JUMP_MS) this.serverAheadAtLeast = ahead;
+    }
     if (limit === undefined || remaining === undefined || reset === undefined) return;
-    const resetAt = this.now() + Math.max(0, reset * 1000 - (serverDate ?? this.now()));
+    const resetAt = Math.max(now, reset * 1000 - (this.serverAheadAtLeast ?? 0));
     // Answers arrive out of order; within one window the lowest Remaining is the most recent truth.
     const current = this.snapshot;
     if (current && Math.abs(current.resetAt - resetAt) < 1_500 && current.remaining < remaining) return;
@@ -80,6 +93,9 @@ export class RateLimitPacer {
     return s.resetAt - now + 250;
   }
 }
+
+/** More than a Date header's second and an answer's way back: only a clock that was set back explains it. */
+const CLOCK_JUMP_MS = 2_000;
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimitPacer } from '../../activities/okta/rate-limit-pacer.ts';
+
+/** A pacer on a clock of the test's own: sleeping moves the clock. */
+function pacerAt(start: number) {
+  const clock = { now: start };
+  const pacer = new RateLimitPacer({
+    share: 1,
+    now: () => clock.now,
+    sleep: (ms) => {
+      clock.now += ms;
+      return Promise.resolve();
+    },
+  });
+  return { clock, pacer };
+}
+
+describe('pacing from the rate-limit headers', () => {
+  // The server's clock is the test's; its Date header is whole seconds, the reset at 10 s.
+  const emptyUntil10s = (serverNow: number) => ({
+    limit: 10,
+    remaining: 0,
+    reset: 10,
+    serverDate: Math.floor(serverNow / 1000) * 1000,
+  });
+
+  it("waits out an empty bucket until Okta's reset, never sending before it", async () => {
+    const { clock, pacer } = pacerAt(8_300);
+    await pacer.acquire();
+    pacer.release(emptyUntil10s(clock.now));
+    await pacer.acquire();
+    expect(clock.now).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('ends the wait near the reset once an answer came just after a second began, not up to a second late', async () => {
+    const { clock, pacer } = pacerAt(9_010);
+    await pacer.acquire();
+    await pacer.acquire();
+    // An answer 10 ms into the ninth second pins the server's clock down.
+    pacer.release(emptyUntil10s(clock.now));
+    // At 9.95 s the Date header still says 9 s: alone, it allows that the reset is up to 1.05 s away.
+    clock.now = 9_950;
+    pacer.release(emptyUntil10s(clock.now));
+    await pacer.acquire();
+    expect(clock.now).toBeGreaterThanOrEqual(10_000);
+    expect(clock.now).toBeLessThan(10_300);
+  });
+
+  it('starts over when the clock was set back, rather than send before the reset', async () => {
+    const { clock, pacer } = pacerAt(9_010);
+    await pacer.acquire();
+    pacer.release(emptyUntil10s(clock.now));
+    // Our clock jumps 5 s ahead (the server's does not): the reset is now at 15 s by our clock.
+    clock.now = 14_500;
+    await pacer.acquire();
+    pacer.release(emptyUntil10s(clock.now - 5_000));
+    await pacer.acquire();
+    expect(clock.now).toBeGreaterThanOrEqual(15_000);
+  });
+});
