@@ -108,6 +108,10 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       expect(await store.readItems(header.planId, 'USER_UPSERT', 1000, 3)).toEqual(upserts.slice(1000, 1003));
       expect(await store.readItems(header.planId, 'USER_UPSERT', 2340, 100)).toEqual(upserts.slice(2340));
       expect(await store.readItems(header.planId, 'USER_DEACTIVATE', 0, 10)).toEqual(['X1', 'X2']);
+      // The items' saved text, which request bodies are built from, reads back as the items themselves.
+      const texts = await store.readItemTexts(header.planId, 'USER_UPSERT', 1000, 3);
+      expect(texts.every((text) => typeof text === 'string')).toBe(true);
+      expect(texts.map((text) => JSON.parse(text) as unknown)).toEqual(upserts.slice(1000, 1003));
       expect(await collect(store.streamItems(header.planId, 'USER_UPSERT'))).toEqual(upserts);
       expect(await collect(store.streamItems(header.planId, 'MEMBERSHIP_UPSERT'))).toEqual(memberships);
       expect(await collect(store.streamItems(header.planId, 'GROUP_DELETE'))).toEqual([]);
@@ -327,6 +331,22 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       expect(await collect(store.streamConfirmedMemberships('0oa1'))).toEqual([
         { groupExternalId: 'g-eng', memberExternalId: 'E2' },
       ]);
+    });
+
+    it('records the uploads Okta accepted into a session once each, and the last import time of a source', async () => {
+      const store = await open();
+      expect(await store.acceptedUploads('aps1')).toEqual([]);
+      await store.recordUploadsAccepted('plan-1', 'aps1', [3, 1], '2026-01-01T00:00:00.000Z');
+      await store.recordUploadsAccepted('plan-1', 'aps1', [1, 2], '2026-01-01T00:00:01.000Z');
+      await store.recordUploadsAccepted('plan-1', 'aps2', [0], '2026-01-01T00:00:02.000Z');
+      expect(await store.acceptedUploads('aps1')).toEqual([1, 2, 3]);
+      expect(await store.acceptedUploads('aps2')).toEqual([0]);
+
+      expect(await store.lastImportTime('0oa1')).toBeUndefined();
+      await store.recordImportTime('0oa1', { msPerRecord: 5.25, records: 10_000 }, '2026-01-01T00:01:00.000Z');
+      await store.recordImportTime('0oa1', { msPerRecord: 4.5, records: 9_000 }, '2026-01-01T00:02:00.000Z');
+      expect(await store.lastImportTime('0oa1')).toEqual({ msPerRecord: 4.5, records: 9_000 });
+      expect(await store.lastImportTime('0oa2')).toBeUndefined();
     });
 
     it('records Okta sessions and their owners', async () => {
