@@ -9,15 +9,15 @@
  * Time: an ideal client with zero network latency that knows exactly when each import finishes. Session k can be
  * created once session k−1 is triggered and either finished or five minutes past its trigger (Okta's rule);
  * imports are processed one at a time in trigger order, each taking importMs + perRecordMs × records; every request
- * takes a token from a bucket of ⌊share × perWindow⌋ per window. A window opens with the first request after the last
- * one ended and lasts windowMs (as the emulator's do; it also rounds the end up to a whole second, which only makes it
- * slower), so an idle client finds a full bucket. The run ends with the status check that sees the last session
+ * takes a token from a bucket of ⌊share × perWindow⌋ per window. As in the emulator (and Okta, whose reset is a whole
+ * epoch second), a window opens with the first request after the last one ended and ends windowMs later, rounded up to
+ * a whole second: an idle client finds a full bucket. The run ends with the status check that sees the last session
  * COMPLETED.
  *
- * The time is the minimum for a client that sends exactly these requests. A client that sends more (e.g. a status
- * check during an import) can open a window earlier and so split a session's requests over two windows sooner: when
- * the rate limit binds, that beats this figure (the free-org preset does), and the only bound left is the rate limit
- * itself (`bounds.rateLimitMs`).
+ * When the rate limit binds this is not a lower bound: the model's requests fall on whole seconds (Okta's durations
+ * are whole seconds at these scales), so the rounding never lengthens its windows, while a real client's fall between
+ * seconds, and a window it opens just before an import can last up to a second past the import's end with tokens
+ * left. Only `bounds.rateLimitMs` holds for every client.
  */
 export interface PushModelParameters {
   /** Per operation: how many items and how many bytes they serialize to (commas included). */
@@ -70,7 +70,7 @@ export function pushMinimum(p: PushModelParameters): PushMinimum {
   const takeNow = (t: number): number => {
     if (t >= windowEnd || used >= perWindow) {
       const start = t >= windowEnd ? t : windowEnd;
-      windowEnd = start + p.rateLimitWindowMs;
+      windowEnd = Math.ceil((start + p.rateLimitWindowMs) / 1000) * 1000;
       used = 0;
       t = start;
     }
