@@ -1,22 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LoggedRequest } from '../../okta-emulator/request-log.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
-import {
-  FAST_PUSH,
-  SMALL_SESSIONS,
-  people,
-  savePlan,
-  startPushHarness,
-  type PushHarness,
-} from '../support/push-harness.ts';
+import { FAST_PUSH, SMALL_SESSIONS, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
-
-let harness: PushHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
 
 /** One session of up to 20 requests of at most 5 records. */
 const ONE_SESSION = { ...SMALL_SESSIONS, requestsPerSession: 20 };
@@ -41,7 +28,7 @@ function mostInFlight(requests: LoggedRequest[]): number {
 describe('pushPlan on the critical path', () => {
   it('starts the next upload as soon as one is accepted, not when the slowest of a batch is', async () => {
     // The first upload takes 3 s; the other seven are quick.
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: ONE_SESSION,
       emulator: { faults: { script: [{ endpoint: 'bulk-upsert', nth: 1, latencyMs: 3_000 }] } },
     });
@@ -68,7 +55,7 @@ describe('pushPlan on the critical path', () => {
   });
 
   it("begins an operation's uploads only once every upload of the operations before it is accepted", async () => {
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: ONE_SESSION,
       emulator: { faults: { latencyMs: { min: 100, max: 300 }, seed: 7 } },
     });
@@ -116,7 +103,7 @@ describe('pushPlan on the critical path', () => {
 
   it('triggers without asking first, and polls each import once, after its estimated end', async () => {
     // Three sessions of 15 records; every import takes 600 ms.
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: SMALL_SESSIONS,
       emulator: { durations: { importProcessingMs: 600, importProcessingPerRecordMs: 0 } },
     });

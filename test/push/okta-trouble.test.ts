@@ -1,28 +1,15 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pushPlan } from '../../workflows/push-plan.ts';
-import {
-  FAST_PUSH,
-  SMALL_SESSIONS,
-  people,
-  savePlan,
-  startPushHarness,
-  type PushHarness,
-} from '../support/push-harness.ts';
+import { FAST_PUSH, SMALL_SESSIONS, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { uniqueWorkflowId } from '../support/temporal.ts';
-
-let harness: PushHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
 
 /** One session of up to 20 requests, so that every request of a run is sent one after another. */
 const ONE_SESSION = { ...SMALL_SESSIONS, requestsPerSession: 20 };
 
 describe('pushPlan when Okta is in trouble', () => {
   it('waits out every 429 until the announced reset, sending nothing before it', async () => {
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: ONE_SESSION,
       emulator: {
         faults: {
@@ -58,7 +45,7 @@ describe('pushPlan when Okta is in trouble', () => {
   });
 
   it('retries 5xx answers and dropped connections and ends in exactly the planned directory', async () => {
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: SMALL_SESSIONS,
       emulator: {
         faults: {
@@ -110,7 +97,7 @@ describe('pushPlan when Okta is in trouble', () => {
 
   it('carries the rest into a new session when a re-sent upload fills a session', async () => {
     // One record a request, 50 requests a session: 52 people need two sessions as laid out.
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: { entitiesPerRequest: 1, bytesPerRequest: 200_000, requestsPerSession: 50 },
       emulator: { faults: { script: [{ endpoint: 'bulk-upsert', nth: 3, action: 'drop', applyBeforeDrop: true }] } },
     });
@@ -136,7 +123,7 @@ describe('pushPlan when Okta is in trouble', () => {
   });
 
   it('fails fast with a clear message on a bad API token, without a retry storm', async () => {
-    harness = await startPushHarness({ emulator: { apiTokens: [{ token: 'the-right-token' }] } });
+    const harness = await harnessForTest({ emulator: { apiTokens: [{ token: 'the-right-token' }] } });
     const { store, client, emulator, identitySourceId } = harness;
     // A worker whose token Okta does not know.
     const { IdentitySourceClient } = await import('../../activities/okta/identity-source-client.ts');
@@ -173,7 +160,7 @@ describe('pushPlan when Okta is in trouble', () => {
   });
 
   it('fails fast naming the identity source when Okta does not know it', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { store, client, taskQueue, emulator } = harness;
     const plan = await savePlan(store, { identitySourceId: '0oaNOSUCHSOURCE', upserts: people(3), deactivations: [] });
 
@@ -196,7 +183,7 @@ describe('pushPlan when Okta is in trouble', () => {
   });
 
   it('fails when Okta ends an import in ERROR, confirming only the sessions before it', async () => {
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: SMALL_SESSIONS,
       emulator: { faults: { importOutcome: [{ nth: 2, status: 'ERROR' }] } },
     });

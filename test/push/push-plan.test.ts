@@ -1,26 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pushPlan } from '../../workflows/push-plan.ts';
 import { IDENTITY_SOURCE, PHASE, RECORDS_APPLIED, SESSION } from '../../workflows/search-attributes.ts';
-import {
-  FAST_PUSH,
-  SMALL_SESSIONS,
-  people,
-  savePlan,
-  startPushHarness,
-  type PushHarness,
-} from '../support/push-harness.ts';
+import { FAST_PUSH, SMALL_SESSIONS, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { fileURLToPath } from 'node:url';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 
-let harness: PushHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
 describe('pushPlan', () => {
   it('pushes a plan through several sessions and confirms what Okta completed', async () => {
-    harness = await startPushHarness({ layoutLimits: SMALL_SESSIONS });
+    const harness = await harnessForTest({ layoutLimits: SMALL_SESSIONS });
     const { store, client, taskQueue, emulator, identitySourceId } = harness;
     const plan = await savePlan(store, { identitySourceId, upserts: people(40), deactivations: [] });
 
@@ -69,7 +56,7 @@ describe('pushPlan', () => {
 
 describe('pushPlan history', () => {
   it('stays bounded: a long push continues as new between sessions and still applies everything once', async () => {
-    harness = await startPushHarness({ layoutLimits: SMALL_SESSIONS });
+    const harness = await harnessForTest({ layoutLimits: SMALL_SESSIONS });
     const { store, client, taskQueue, emulator, identitySourceId } = harness;
     const plan = await savePlan(store, { identitySourceId, upserts: people(180), deactivations: [] });
     const workflowId = uniqueWorkflowId('push-long');
@@ -96,7 +83,7 @@ describe('pushPlan history', () => {
 describe('pushPlan pacing', () => {
   it("paces from Okta's rate-limit headers so that a run spanning several windows meets no 429", async () => {
     // 12 requests a 1.5-second window; the run needs 40 bulk requests plus session calls.
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: { ...SMALL_SESSIONS, requestsPerSession: 20 },
       emulator: { rateLimit: { perWindow: 12 }, durations: { rateLimitWindowMs: 1_500 } },
     });

@@ -1,15 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pushPlan } from '../../workflows/push-plan.ts';
 import type { PushOptions } from '../../workflows/push-messages.ts';
-import { FAST_PUSH, people, savePlan, startPushHarness, type PushHarness } from '../support/push-harness.ts';
+import { FAST_PUSH, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { fileURLToPath } from 'node:url';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
-
-let harness: PushHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
 
 const at = (iso: string | undefined) => Date.parse(iso ?? '');
 
@@ -18,7 +12,7 @@ const LONG_POLLS: PushOptions = { ...FAST_PUSH, pollIntervalMs: 2_500 };
 
 describe("the first session of a push, estimated from the identity source's last import", () => {
   it('polls once, after the import ends, when an earlier push taught how long a record takes', async () => {
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: { entitiesPerRequest: 20, bytesPerRequest: 200_000, requestsPerSession: 10 },
       emulator: { durations: { importProcessingMs: 100, importProcessingPerRecordMs: 4 } },
     });

@@ -1,30 +1,17 @@
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pushPlan } from '../../workflows/push-plan.ts';
 import { workerCheck } from '../../workflows/worker-check.ts';
 import { pushProgressQuery } from '../../workflows/push-messages.ts';
-import {
-  FAST_PUSH,
-  SMALL_SESSIONS,
-  people,
-  savePlan,
-  startPushHarness,
-  type PushHarness,
-} from '../support/push-harness.ts';
+import { FAST_PUSH, SMALL_SESSIONS, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { fileURLToPath } from 'node:url';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-let harness: PushHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
 describe('pushPlan and Okta session rules', () => {
   it('waits out the five-minute rule with a durable timer, not a retry storm', async () => {
     // Imports take longer than the (scaled) five minutes would allow between sessions.
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: SMALL_SESSIONS,
       // Wide enough that even a loaded machine opens the second session within the (scaled) five minutes.
       emulator: { durations: { fiveMinuteRuleMs: 3_000, importProcessingMs: 5_000 } },
@@ -55,7 +42,7 @@ describe('pushPlan and Okta session rules', () => {
   });
 
   it('cancels a session left open by a crashed earlier run before opening its own', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { store, client, taskQueue, emulator, identitySourceId, okta } = harness;
     // A run that is no longer alive left a session IN_PROGRESS with an upload in it.
     const deadRunId = uniqueWorkflowId('dead-run');
@@ -100,7 +87,7 @@ describe('pushPlan and Okta session rules', () => {
   });
 
   it('waits for a session another tool opened, and goes on once it is gone', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { store, client, taskQueue, emulator, identitySourceId, okta } = harness;
     const foreign = await okta.createSession(identitySourceId);
     const plan = await savePlan(store, { identitySourceId, upserts: people(3), deactivations: [] });
@@ -124,7 +111,7 @@ describe('pushPlan and Okta session rules', () => {
   });
 
   it('cancels, not triggers, a session whose uploads changed nothing, and records the plan as applied', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { store, client, taskQueue, emulator, identitySourceId } = harness;
     // Deactivations of people Okta never had: Okta keeps the session CREATED.
     const plan = await savePlan(store, { identitySourceId, upserts: [], deactivations: ['never-1', 'never-2'] });
@@ -145,7 +132,7 @@ describe('pushPlan and Okta session rules', () => {
   });
 
   it('closes its open session and confirms nothing when cancelled from the client', async () => {
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: SMALL_SESSIONS,
       emulator: { faults: { latencyMs: { min: 300, max: 300 }, endpoints: ['bulk-upsert'] } },
     });

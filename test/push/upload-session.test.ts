@@ -1,17 +1,11 @@
 import { CancelledFailure, type WorkflowFailedError } from '@temporalio/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acceptedUploadsRecorder } from '../../activities/push/accepted-uploads.ts';
 import { openStateStore } from '../../activities/store/open.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
-import { FAST_PUSH, people, savePlan, startPushHarness, type PushHarness } from '../support/push-harness.ts';
+import { FAST_PUSH, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
-
-let harness: PushHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
 
 /** One session of 20 requests of 5 people. */
 const ONE_SESSION = { entitiesPerRequest: 5, bytesPerRequest: 200_000, requestsPerSession: 20 };
@@ -66,7 +60,7 @@ describe('the record of uploads Okta accepted', () => {
 
 describe('uploading a session in one activity', () => {
   it('sends again only the uploads no earlier attempt got accepted', async () => {
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: ONE_SESSION,
       emulator: {
         faults: {
@@ -101,7 +95,7 @@ describe('uploading a session in one activity', () => {
   });
 
   it('stops uploading soon after the run is cancelled', async () => {
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       layoutLimits: ONE_SESSION,
       emulator: { faults: { latencyMs: { min: 150, max: 150 }, endpoints: ['bulk-upsert'] } },
     });
@@ -125,7 +119,7 @@ describe('uploading a session in one activity', () => {
     expect(session?.status).toBe('CLOSED');
     // Once the run closed the session, Okta refuses its uploads and the activity ends (or it hears of the cancellation
     // first): at most the one upload in flight arrives after the close, and the session's 20 were never all sent.
-    await waitFor(() => harness!.worker.getStatus().numInFlightActivities === 0, 'the session upload to end');
+    await waitFor(() => harness.worker.getStatus().numInFlightActivities === 0, 'the session upload to end');
     const uploads = emulator.requests({ endpoint: 'bulk-upsert' }).requests;
     expect(uploads.filter((r) => Date.parse(r.time) > Date.parse(session!.lastUpdated)).length).toBeLessThanOrEqual(1);
     expect(uploads.length).toBeLessThan(20);

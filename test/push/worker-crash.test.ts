@@ -6,18 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { pushPlan } from '../../workflows/push-plan.ts';
-import { FAST_PUSH, people, savePlan, startPushHarness, type PushHarness } from '../support/push-harness.ts';
+import { FAST_PUSH, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
 
-let harness: PushHarness | undefined;
 const workers: ChildProcess[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const worker of workers.splice(0)) if (worker.exitCode === null) worker.kill('SIGKILL');
-  await harness?.close();
-  harness = undefined;
 });
 
 /** The real worker command, in a process of its own that the test can kill. */
@@ -41,7 +38,7 @@ async function startWorkerProcess(configPath: string, token: string): Promise<Ch
 
 describe('pushPlan across a worker crash', () => {
   it('resumes after SIGKILL mid-upload without a second session or re-sent chunks', async () => {
-    harness = await startPushHarness({
+    const harness = await harnessForTest({
       noWorker: true,
       emulator: { faults: { latencyMs: { min: 40, max: 40 }, endpoints: ['bulk-upsert'] } },
     });

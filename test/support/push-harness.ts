@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { onTestFinished } from 'vitest';
 import type { Worker } from '@temporalio/worker';
 import { IdentitySourceClient } from '../../activities/okta/identity-source-client.ts';
 import { RateLimitPacer } from '../../activities/okta/rate-limit-pacer.ts';
@@ -61,6 +62,13 @@ export interface PushHarness {
   worker: Worker;
   okta: IdentitySourceClient;
   close(): Promise<void>;
+}
+
+/** A harness for the running test, closed once the test has finished (passed or failed), after its afterEach hooks. */
+export async function harnessForTest(options: Parameters<typeof startPushHarness>[0] = {}): Promise<PushHarness> {
+  const harness = await startPushHarness(options);
+  onTestFinished(() => harness.close());
+  return harness;
 }
 
 export async function startPushHarness(

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { coordinatorStatus, notifyHrChanged } from '../../client/sync-client.ts';
 import { sync } from '../../workflows/sync.ts';
 import {
@@ -12,15 +12,9 @@ import {
   type SyncPhase,
   type SyncSummary,
 } from '../../workflows/sync-messages.ts';
-import { FAST_OKTA, startPushHarness, type PushHarness } from '../support/push-harness.ts';
+import { FAST_OKTA, harnessForTest, type PushHarness } from '../support/push-harness.ts';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
-
-let harness: PushHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
 
 const history = (name: string) => fileURLToPath(new URL(`../histories/${name}.json`, import.meta.url));
 
@@ -67,8 +61,7 @@ async function historyOf(h: PushHarness, runId: string) {
 describe('the coordinator hands over to a fresh run midway through a request', () => {
   it('while its push runs: the push goes on, a later run reports it, and the HR events sync after it', async () => {
     // One import long enough for a stream of HR signals to outgrow two runs' histories.
-    harness = await startPushHarness({ emulator: { durations: { importProcessingMs: 8_000 } } });
-    const h = harness;
+    const h = await harnessForTest({ emulator: { durations: { importProcessingMs: 8_000 } } });
     const requester = await startSync(h);
     await waitForPhase(h, 'pushing');
 
@@ -118,8 +111,7 @@ describe('the coordinator hands over to a fresh run midway through a request', (
   });
 
   it('while a plan awaits approval: the deadline is kept, and the next run takes the decision', async () => {
-    harness = await startPushHarness();
-    const h = harness;
+    const h = await harnessForTest();
     expect(((await (await startSync(h)).result()) as SyncSummary).outcome).toBe('applied');
     // A truncated export: only ten people left, which a guardrail holds for a person.
     const [header, ...rows] = (await readFile(h.hrExportPath, 'utf8')).trimEnd().split('\n');
@@ -156,8 +148,7 @@ describe('the coordinator hands over to a fresh run midway through a request', (
   });
 
   it('cancelling the request after a hand-over cancels the push the earlier run started', async () => {
-    harness = await startPushHarness({ emulator: { durations: { importProcessingMs: 8_000 } } });
-    const h = harness;
+    const h = await harnessForTest({ emulator: { durations: { importProcessingMs: 8_000 } } });
     const requester = await startSync(h);
     await waitForPhase(h, 'pushing');
     await signalUntilHandedOver(h, 'pushing', 1);

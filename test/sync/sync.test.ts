@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { coordinatorStatus, notifyHrChanged } from '../../client/sync-client.ts';
 import { sync } from '../../workflows/sync.ts';
 import {
@@ -10,16 +10,10 @@ import {
   syncStatusQuery,
   type SyncSummary,
 } from '../../workflows/sync-messages.ts';
-import { FAST_COORDINATOR, startPushHarness, type PushHarness } from '../support/push-harness.ts';
+import { FAST_COORDINATOR, harnessForTest, type PushHarness } from '../support/push-harness.ts';
 import { fileURLToPath } from 'node:url';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
-
-let harness: PushHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
 
 async function runSync(h: PushHarness, input: Parameters<typeof sync>[0] = {}): Promise<SyncSummary> {
   return (await h.client.workflow.execute(sync, {
@@ -37,7 +31,7 @@ async function editExport(h: PushHarness, edit: (rows: string[]) => string[]): P
 
 describe('sync: every trigger funnelled into one run per identity source', () => {
   it('syncs the default identity source from `{}`, then finds nothing to do', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { emulator, identitySourceId } = harness;
 
     const first = await runSync(harness);
@@ -70,7 +64,7 @@ describe('sync: every trigger funnelled into one run per identity source', () =>
   });
 
   it('races a schedule, manual runs and an HR event burst: one session at a time, every change applied', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { emulator, identitySourceId, client, taskQueue } = harness;
     await runSync(harness);
     // Five people change title, two leave.
@@ -135,7 +129,7 @@ describe('sync: every trigger funnelled into one run per identity source', () =>
   });
 
   it('waits out a stream of HR signals on one timer per quiet period, handing over to a new run as history grows', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { client, identitySourceId, taskQueue } = harness;
     // A quiet period longer than the stream's gaps: the whole stream is one debounce. The test server suggests
     // continue-as-new at 200 history events.
@@ -177,7 +171,7 @@ describe('sync: every trigger funnelled into one run per identity source', () =>
   });
 
   it('holds a suspicious plan for a person: reject sends nothing, approve applies it', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { emulator, identitySourceId, client } = harness;
     await runSync(harness);
     const sessionsBefore = emulator.sessions({ identitySourceId }).length;

@@ -5,18 +5,15 @@ import { startWebhookServer, type WebhookServer } from '../../client/webhook-ser
 import { createLogger } from '../../observability/logger.ts';
 import { sync } from '../../workflows/sync.ts';
 import type { SyncStatus, SyncSummary } from '../../workflows/sync-messages.ts';
-import { FAST_COORDINATOR, startPushHarness, type PushHarness } from '../support/push-harness.ts';
+import { FAST_COORDINATOR, harnessForTest, type PushHarness } from '../support/push-harness.ts';
 import { uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { newSecret, sendStandard } from './senders.ts';
 
-let harness: PushHarness | undefined;
 let receiver: WebhookServer | undefined;
 afterEach(async () => {
   await receiver?.stop();
   receiver = undefined;
-  await harness?.close();
-  harness = undefined;
 });
 
 const secret = newSecret();
@@ -58,7 +55,7 @@ function event(id: string, type: 'joiner' | 'mover' | 'leaver', externalId: stri
 
 describe('webhooks end to end: signed HTTP events through the receiver into Okta', () => {
   it('applies a joiner, a mover and a leaver in one session, before the export shows them', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { emulator, identitySourceId } = harness;
     expect((await runSync(harness)).outcome).toBe('applied');
     const activeBefore = emulator.users({ identitySourceId }).filter((u) => u.status === 'ACTIVE').length;
@@ -100,7 +97,7 @@ describe('webhooks end to end: signed HTTP events through the receiver into Okta
   });
 
   it('races a schedule, a manual sync and a webhook burst over HTTP: one session at a time, every change applied', async () => {
-    harness = await startPushHarness();
+    const harness = await harnessForTest();
     const { emulator, identitySourceId, client, taskQueue } = harness;
     await runSync(harness);
     receiver = await startReceiver(harness);
