@@ -9,7 +9,7 @@ import { createLogger } from '../observability/logger.ts';
 import type { CoordinatorOptions } from '../workflows/sync-messages.ts';
 import { notifyHrChanged } from './sync-client.ts';
 import { CoalescingHandoff } from './webhooks/coalescing-handoff.ts';
-import { SharedWrites } from './webhooks/shared-writes.ts';
+import { SharedWrites } from '../activities/store/shared-writes.ts';
 import { InvalidEvents, bambooHrEvents, genericEvents } from './webhooks/hr-events.ts';
 import { SignatureRejected, verifyBambooHr, verifyStandardWebhook } from './webhooks/signatures.ts';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openStateStore } from '../../activities/store/open.ts';
 import type { HrEvent, StateStore } from '../../activities/store/state-store.ts';
-import { SharedWrites } from '../../client/webhooks/shared-writes.ts';
+import { SharedWrites } from '../../activities/store/shared-writes.ts';
 
 let store: StateStore;
 beforeEach(async () => {

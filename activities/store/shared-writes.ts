@@ -1,10 +1,11 @@
 /**
  * Writes the items of callers that arrive together in one call of `write` (one transaction, one commit), with at
- * most one write in flight: callers arriving meanwhile wait for it and share the next one. A store commit per
- * delivery held a busy receiver's main thread on commits; this way it makes about one per event-loop turn.
+ * most one write in flight: callers arriving meanwhile wait for it and share the next one. So a busy caller makes
+ * about one store commit per event-loop turn instead of one per item (the webhook receiver's deliveries, the uploads
+ * a session upload records as Okta accepts them).
  *
- * `write` returns one output per item, in order; each caller gets the outputs of its own items. A failed write fails
- * every caller that shared it (each answers its sender with a retryable error).
+ * `write` returns one output per item, in order; each caller gets the outputs of its own items, once they are
+ * written. A failed write fails every caller that shared it.
  */
 export class SharedWrites<I, O> {
   readonly #write: (items: I[]) => Promise<O[]>;
