@@ -399,7 +399,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
           planId: input.planId,
           requestIndex,
         });
-        countUpload(summary, requestIndex, result);
+        countUploads(summary, [requestIndex], result);
       } catch (error) {
         if (isOktaFailure(error, OKTA_FAILURE.sessionFull)) {
           full = true;
@@ -446,12 +446,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       requestIndexes,
       concurrency: options.uploadConcurrency,
     });
-    summary.requestIndexes!.push(...result.accepted);
-    summary.requests += result.accepted.length;
-    summary.records += result.records;
-    totals.requestsUploaded += result.accepted.length;
-    totals.recordsUploaded += result.records;
-    totals.rateLimitWaits += result.rateLimitWaits;
+    countUploads(summary, result.accepted, result);
     throwIfImportFailed();
     if (result.notTaken.length > 0) {
       log.warn('Session full after a re-sent upload; the rest goes into the next session', {
@@ -462,16 +457,16 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
     return result.notTaken;
   }
 
-  /** An upload Okta accepted, in its session's summary and the run's totals. */
-  function countUpload(
+  /** Uploads Okta accepted (and the records they carry), in their session's summary and the run's totals. */
+  function countUploads(
     summary: SessionSummary,
-    requestIndex: number,
+    requestIndexes: number[],
     result: { records: number; rateLimitWaits: number },
   ): void {
-    summary.requestIndexes!.push(requestIndex);
-    summary.requests++;
+    summary.requestIndexes!.push(...requestIndexes);
+    summary.requests += requestIndexes.length;
     summary.records += result.records;
-    totals.requestsUploaded++;
+    totals.requestsUploaded += requestIndexes.length;
     totals.recordsUploaded += result.records;
     totals.rateLimitWaits += result.rateLimitWaits;
   }
@@ -545,7 +540,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         );
         let full = false;
         for (const [i, result] of results.entries()) {
-          if (result.status === 'fulfilled') countUpload(summary, batch[i]!, result.value);
+          if (result.status === 'fulfilled') countUploads(summary, [batch[i]!], result.value);
           else if (isOktaFailure(result.reason, OKTA_FAILURE.sessionFull)) {
             full = true;
             overflow.push(batch[i]!);

@@ -330,13 +330,8 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
 
       if (signal.aborted) await Context.current().cancelled;
       if (failure) throw retryableAfterProgress(failure.error, details, accepted.size > acceptedBefore);
-      if (full) {
-        notTaken.push(...waiting.map((r) => r.index));
-        log.warn('Session full after a re-sent upload; the rest goes into the next session', {
-          sessionId: input.sessionId,
-          carriedOver: notTaken.length,
-        });
-      }
+      // The workflow logs the carry-over to the next session.
+      if (full) notTaken.push(...waiting.map((r) => r.index));
       const acceptedIndexes = input.requestIndexes.filter((index) => accepted.has(index));
       return {
         accepted: acceptedIndexes,
