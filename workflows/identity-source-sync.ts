@@ -400,9 +400,14 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
     }
   }
 
-  /** Resolves once the history is long enough to hand over; cancelling the request does not end this wait. */
+  /**
+   * Resolves once the history is long enough to hand over; cancelling the request does not end this wait. One wait
+   * per run, shared by the requests that race it.
+   */
+  let handOverWait: Promise<typeof HAND_OVER> | undefined;
   function handOverDue(): Promise<typeof HAND_OVER> {
-    return CancellationScope.nonCancellable(() => condition(continueAsNewDue)).then(() => HAND_OVER);
+    handOverWait ??= CancellationScope.nonCancellable(() => condition(continueAsNewDue)).then(() => HAND_OVER);
+    return handOverWait;
   }
 
   for (;;) {
