@@ -173,15 +173,29 @@ export function handleAdmin(
       return { status: 200, body: emulator.faults.get() };
     }
     case 'GET /settings':
-      return { status: 200, body: { durations: emulator.durations, rateLimit: emulator.rateLimit } };
+      return {
+        status: 200,
+        body: {
+          durations: emulator.durations,
+          rateLimit: emulator.rateLimit,
+          nullInBulkUpsert: emulator.org.nullInBulkUpsert,
+        },
+      };
     case 'POST /settings': {
-      const body = parse(z.strictObject({ durations: durations.optional(), rateLimit: rateLimit.optional() }));
+      const body = parse(
+        z.strictObject({
+          durations: durations.optional(),
+          rateLimit: rateLimit.optional(),
+          nullInBulkUpsert: z.enum(['clears', 'ignored']).optional(),
+        }),
+      );
       if (!body.ok) return body.answer;
       return {
         status: 200,
         body: {
           durations: emulator.setDurations(body.value.durations ?? {}),
           rateLimit: emulator.setRateLimit(body.value.rateLimit ?? {}),
+          nullInBulkUpsert: emulator.setNullInBulkUpsert(body.value.nullInBulkUpsert ?? emulator.org.nullInBulkUpsert),
         },
       };
     }

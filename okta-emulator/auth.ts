@@ -132,19 +132,25 @@ export class Credentials {
 }
 
 /** Reads needs okta.identitySources.read (or manage); every other call needs manage. */
-export function requireScope(principal: Principal, write: boolean): void {
+export function requireScope(principal: Principal, write: boolean, schema = false): void {
+  if (schema) {
+    if (principal.scopes.has('okta.schemas.read') || principal.scopes.has('okta.schemas.manage')) return;
+    throw forbidden(insufficientScope(principal, 'okta.schemas.read'));
+  }
   const ok = write
     ? principal.scopes.has('okta.identitySources.manage')
     : principal.scopes.has('okta.identitySources.read') || principal.scopes.has('okta.identitySources.manage');
   if (ok) return;
   const needed = write ? 'okta.identitySources.manage' : 'okta.identitySources.read';
-  throw forbidden(
-    principal.scheme === 'SSWS'
-      ? {}
-      : {
-          'WWW-Authenticate': `${principal.scheme} error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", scope="${needed}"`,
-        },
-  );
+  throw forbidden(insufficientScope(principal, needed));
+}
+
+function insufficientScope(principal: Principal, needed: string): Record<string, string> {
+  return principal.scheme === 'SSWS'
+    ? {}
+    : {
+        'WWW-Authenticate': `${principal.scheme} error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", scope="${needed}"`,
+      };
 }
 
 function splitAuthorization(header: string | undefined): [string, string | undefined] {

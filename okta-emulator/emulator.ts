@@ -15,12 +15,14 @@ import {
   type Durations,
   type FaultSettings,
   type IdentitySourceConfig,
+  type NullInBulkUpsert,
   type OAuthClientConfig,
   type OktaEmulatorOptions,
   type RateLimitSettings,
 } from './options.ts';
 import { Org, sessionBody, type OrgSnapshot, type SessionStatus } from './org.ts';
 import { StateFile } from './persistence.ts';
+import { userSchemaBody } from './user-schema.ts';
 import { RateLimiter, type RateLimitHeaders } from './rate-limit.ts';
 import { RequestLog, type LoggedRequest } from './request-log.ts';
 import { isBulkEndpoint, matchRoute, normalizePath, type Route } from './routes.ts';
@@ -65,6 +67,7 @@ export class OktaEmulator {
     this.rateLimit = { ...OKTA_RATE_LIMIT, ...options.rateLimit };
     this.faults = new FaultInjector(options.faults);
     this.org = new Org(this.durations, this.faults.decideImportOutcome);
+    this.org.nullInBulkUpsert = options.nullInBulkUpsert ?? 'clears';
     this.log = new RequestLog(options.requestLogLimit ?? 100_000);
     this.apiLimiter = new RateLimiter(this.rateLimit, () => this.durations.rateLimitWindowMs);
     // Okta's token endpoint has its own bucket, separate from /api/v1.
@@ -226,6 +229,12 @@ export class OktaEmulator {
     Object.assign(this.durations, durations);
     this.schedule();
     return this.durations;
+  }
+
+  /** Switches what an explicit null in a bulk-upsert profile does, for sessions processed from now on. */
+  setNullInBulkUpsert(nulls: NullInBulkUpsert): NullInBulkUpsert {
+    this.org.nullInBulkUpsert = nulls;
+    return nulls;
   }
 
   setRateLimit(settings: Partial<RateLimitSettings>): RateLimitSettings {
@@ -417,7 +426,7 @@ export class OktaEmulator {
         path,
         now,
       );
-      requireScope(principal, req.method !== 'GET');
+      requireScope(principal, req.method !== 'GET', route.endpoint === 'get-user-schema');
       const sourceId = route.identitySourceId ?? '';
       const sessionId = route.sessionId ?? '';
       const answer = this.applyToOrg(route, sourceId, sessionId, body, now);
@@ -431,6 +440,8 @@ export class OktaEmulator {
 
   private applyToOrg(route: Route, sourceId: string, sessionId: string, body: Buffer, now: number): Answer {
     switch (route.endpoint) {
+      case 'get-user-schema':
+        return { status: 200, body: userSchemaBody(this.org.source(sourceId), this.url) };
       case 'list-sessions':
         return { status: 200, body: this.org.listSessions(sourceId, now) };
       case 'create-session':

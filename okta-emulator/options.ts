@@ -2,7 +2,15 @@ import type { JWK } from 'jose';
 
 export const READ_SCOPE = 'okta.identitySources.read';
 export const MANAGE_SCOPE = 'okta.identitySources.manage';
-export const ALL_SCOPES = [MANAGE_SCOPE, READ_SCOPE];
+/** Reading the identity source's user schema (the app user schema of the same id). */
+export const SCHEMAS_READ_SCOPE = 'okta.schemas.read';
+export const ALL_SCOPES = [MANAGE_SCOPE, READ_SCOPE, SCHEMAS_READ_SCOPE];
+
+/**
+ * What an explicit `null` in a bulk-upsert profile does. Okta documents no meaning for it: `clears` (the default)
+ * removes the attribute, `ignored` keeps the stored value as if the attribute had been left out.
+ */
+export type NullInBulkUpsert = 'clears' | 'ignored';
 
 export interface IdentitySourceConfig {
   id: string;
@@ -12,7 +20,7 @@ export interface IdentitySourceConfig {
 
 export interface ApiTokenConfig {
   token: string;
-  /** Defaults to both identity-source scopes. */
+  /** Defaults to both identity-source scopes and okta.schemas.read. */
   scopes?: string[];
 }
 
@@ -20,7 +28,7 @@ export interface OAuthClientConfig {
   clientId: string;
   /** Public keys that client assertions (private_key_jwt) must be signed with. */
   publicJwks: JWK[];
-  /** Scopes the app was granted; defaults to both identity-source scopes. */
+  /** Scopes the app was granted; defaults to both identity-source scopes and okta.schemas.read. */
   scopes?: string[];
   /** Demand DPoP-bound tokens from this app (the use_dpop_nonce round trip, then `Authorization: DPoP`). */
   requireDpop?: boolean;
@@ -56,6 +64,7 @@ export const ENDPOINTS = [
   'bulk-groups-delete',
   'bulk-group-memberships-upsert',
   'bulk-group-memberships-delete',
+  'get-user-schema',
   'token',
 ] as const;
 export type EndpointName = (typeof ENDPOINTS)[number];
@@ -111,6 +120,8 @@ export interface OktaEmulatorOptions {
   faults?: FaultSettings;
   /** Persist state here (temp file + rename after each change) and load it on start. */
   stateFile?: string;
+  /** What an explicit null in a bulk-upsert profile does (default `clears`). */
+  nullInBulkUpsert?: NullInBulkUpsert;
   /** Entries kept in the request log (counters are kept for all). */
   requestLogLimit?: number;
 }

@@ -2,7 +2,7 @@
 // that processing a session changes. Time is passed in, so the rules are evaluated at exact instants.
 import { identitySourceNotFound, validationFailed } from './errors.ts';
 import { oktaId } from './ids.ts';
-import type { Durations, IdentitySourceConfig } from './options.ts';
+import type { Durations, IdentitySourceConfig, NullInBulkUpsert } from './options.ts';
 import { groupProfileErrors, mergeProfile, userProfileErrors } from './profile.ts';
 import { parseBulkBody, recordCount, type BulkEndpoint, type Operation, type Profile } from './uploads.ts';
 
@@ -109,6 +109,8 @@ export class Org {
   readonly sessions = new Map<string, SessionRecord>();
   /** Bumped on every change, so the server knows when to persist. */
   version = 0;
+  /** What an explicit null in a bulk-upsert profile does (Okta does not document it). */
+  nullInBulkUpsert: NullInBulkUpsert = 'clears';
   private readonly durations: Durations;
   private readonly decideOutcome: OutcomeDecider;
 
@@ -368,13 +370,23 @@ export class Org {
     const at = session.processingEndsAt ?? session.lastUpdated;
     const outcome = session.forcedOutcome ?? this.decideOutcome(session) ?? 'COMPLETED';
     if (outcome === 'COMPLETED')
-      session.result = applyOperations(this.source(session.identitySourceId), session.operations, at);
+      session.result = applyOperations(
+        this.source(session.identitySourceId),
+        session.operations,
+        at,
+        this.nullInBulkUpsert,
+      );
     session.operations = [];
     this.setStatus(session, outcome, at);
   }
 }
 
-function applyOperations(source: IdentitySource, operations: Operation[], at: number): ImportResult {
+function applyOperations(
+  source: IdentitySource,
+  operations: Operation[],
+  at: number,
+  nulls: NullInBulkUpsert,
+): ImportResult {
   const result: ImportResult = {
     usersCreated: 0,
     usersUpdated: 0,
@@ -391,7 +403,7 @@ function applyOperations(source: IdentitySource, operations: Operation[], at: nu
     switch (operation.kind) {
       case 'upsert-users':
         for (const { externalId, profile } of operation.profiles)
-          upsertUser(source, custom, externalId, profile, at, result);
+          upsertUser(source, custom, externalId, profile, at, result, nulls);
         break;
       case 'delete-users':
         for (const externalId of operation.externalIds) {
@@ -461,10 +473,11 @@ function upsertUser(
   profile: Profile,
   at: number,
   result: ImportResult,
+  nulls: NullInBulkUpsert,
 ): void {
   const existing = source.users.get(externalId);
-  const merged = mergeProfile(existing?.profile, profile);
-  const errors = userProfileErrors(profile, merged, custom);
+  const merged = mergeProfile(existing?.profile, profile, nulls);
+  const errors = userProfileErrors(profile, merged, custom, nulls);
   if (errors.length > 0) {
     result.failures.push({ entityType: 'USER', externalId, operation: 'UPSERT', errors });
     return;

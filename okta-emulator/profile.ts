@@ -1,35 +1,44 @@
 // Okta's checks on a user or group profile, run when a session is processed. A failing record is skipped and
 // reported, as Okta's import monitoring reports it; the rest of the session still applies.
+import type { NullInBulkUpsert } from './options.ts';
 import type { Profile } from './uploads.ts';
 
-interface AttributeRule {
+export interface AttributeRule {
   min?: number;
   max: number;
   email?: boolean;
+  /** The bulk-upsert profile schema marks it nullable: `null` passes; for the others it fails. */
+  nullable?: boolean;
 }
 
-const USER_BASE_ATTRIBUTES: Record<string, AttributeRule> = {
+export const USER_BASE_ATTRIBUTES: Record<string, AttributeRule> = {
   userName: { min: 1, max: 100 },
   email: { min: 5, max: 100, email: true },
-  firstName: { min: 1, max: 50 },
-  lastName: { min: 1, max: 50 },
+  firstName: { min: 1, max: 50, nullable: true },
+  lastName: { min: 1, max: 50, nullable: true },
   secondEmail: { min: 5, max: 100, email: true },
-  mobilePhone: { max: 100 },
-  homeAddress: { max: 4096 },
+  mobilePhone: { max: 100, nullable: true },
+  homeAddress: { max: 4096, nullable: true },
 };
 const USER_REQUIRED_TO_CREATE = ['userName', 'email'];
 
 const GROUP_ATTRIBUTES: Record<string, AttributeRule> = {
   displayName: { min: 1, max: 255 },
-  description: { max: 1024 },
+  description: { max: 1024, nullable: true },
 };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Problems with a user profile; `merged` is the profile after the update (what must hold the required attributes). */
-export function userProfileErrors(profile: Profile, merged: Profile, customAttributes: ReadonlySet<string>): string[] {
+export function userProfileErrors(
+  profile: Profile,
+  merged: Profile,
+  customAttributes: ReadonlySet<string>,
+  nulls: NullInBulkUpsert = 'clears',
+): string[] {
   const errors: string[] = [];
   for (const [name, value] of Object.entries(profile)) {
+    if (value === null && nulls === 'ignored') continue;
     const rule = USER_BASE_ATTRIBUTES[name];
     if (rule) {
       const problem = valueProblem(value, rule);
@@ -61,18 +70,22 @@ export function groupProfileErrors(profile: Profile, merged: Profile): string[] 
   return errors;
 }
 
-/** Applies an update: given attributes replace the stored ones, null clears one. */
-export function mergeProfile(current: Profile | undefined, update: Profile): Record<string, string> {
+/** Applies an update: given attributes replace the stored ones; null clears one, unless nulls are `ignored`. */
+export function mergeProfile(
+  current: Profile | undefined,
+  update: Profile,
+  nulls: NullInBulkUpsert = 'clears',
+): Record<string, string> {
   const merged: Record<string, unknown> = { ...current };
   for (const [name, value] of Object.entries(update)) {
-    if (value === null) delete merged[name];
-    else merged[name] = value;
+    if (value !== null) merged[name] = value;
+    else if (nulls === 'clears') delete merged[name];
   }
   return merged as Record<string, string>;
 }
 
 function valueProblem(value: unknown, rule: AttributeRule): string | undefined {
-  if (value === null) return undefined;
+  if (value === null) return rule.nullable ? undefined : 'is not nullable';
   if (typeof value !== 'string') return `must be a string${arrayNote(value)}`;
   if (rule.min !== undefined && value.length < rule.min) return `must be at least ${rule.min} characters`;
   if (value.length > rule.max) return `must be at most ${rule.max} characters`;

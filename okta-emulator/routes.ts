@@ -8,6 +8,7 @@ export interface Route {
   sessionId?: string;
 }
 
+const USER_SCHEMA = /^\/api\/v1\/meta\/schemas\/apps\/([^/]+)\/default$/;
 const SESSIONS = /^\/api\/v1\/identity-sources\/([^/]+)\/sessions(?:\/([^/]+)(?:\/([a-z-]+))?)?$/;
 const BULK_ENDPOINTS: readonly string[] = [
   'bulk-upsert',
@@ -26,6 +27,8 @@ export function normalizePath(pathname: string): string {
 /** The route, 'method' when the path exists but not for this method, or undefined for an unknown path. */
 export function matchRoute(method: string, path: string): Route | 'method' | undefined {
   if (path === '/oauth2/v1/token') return method === 'POST' ? { endpoint: 'token' } : 'method';
+  const schema = USER_SCHEMA.exec(path);
+  if (schema) return method === 'GET' ? { endpoint: 'get-user-schema', identitySourceId: schema[1] } : 'method';
   const match = SESSIONS.exec(path);
   if (!match) return undefined;
   const [, identitySourceId, sessionId, action] = match;

@@ -44,6 +44,14 @@ export function failureForStatus(call: FailedCall, identitySourceId: string): Ap
           'not expired or revoked, and belongs to this Okta org.',
       );
     case 403:
+      if (call.operation.includes('user schema')) {
+        return fail(
+          OKTA_FAILURE.forbidden,
+          "The credentials may not read the identity source's user schema, which every sync checks its mapping " +
+            'against before sending anything: grant the scope okta.schemas.read (OAuth), or use a token of an admin ' +
+            'who may read profile schemas.',
+        );
+      }
       return fail(
         OKTA_FAILURE.forbidden,
         'The credentials lack permission: grant the scopes okta.identitySources.manage and okta.identitySources.read ' +

@@ -9,6 +9,7 @@ import {
 } from './credentials.ts';
 import { failureForStatus, OKTA_FAILURE, type OktaErrorBody } from './failures.ts';
 import type { RateLimitPacer } from './rate-limit-pacer.ts';
+import { userSchemaOf, type UserSchema } from './user-schema.ts';
 
 export type SessionStatus = 'CREATED' | 'IN_PROGRESS' | 'TRIGGERED' | 'COMPLETED' | 'CLOSED' | 'EXPIRED' | 'ERROR';
 
@@ -109,14 +110,31 @@ export class IdentitySourceClient {
     return stats;
   }
 
+  /**
+   * The identity source's user schema: the app user schema of the same id (needs okta.schemas.read). The names of
+   * its base and custom attributes, which are what an upsert profile may carry.
+   */
+  async getUserSchema(identitySourceId: string): Promise<UserSchema> {
+    const { json } = await this.call(
+      'GET',
+      identitySourceId,
+      '',
+      'get user schema',
+      undefined,
+      `${this.orgUrl}/api/v1/meta/schemas/apps/${enc(identitySourceId)}/default`,
+    );
+    return userSchemaOf(json);
+  }
+
   private async call(
     method: 'GET' | 'POST' | 'DELETE',
     identitySourceId: string,
     path: string,
     operation: string,
     body?: string,
+    fullUrl?: string,
   ): Promise<{ json: unknown; stats: CallStats }> {
-    const url = `${this.orgUrl}/api/v1/identity-sources/${enc(identitySourceId)}${path}`;
+    const url = fullUrl ?? `${this.orgUrl}/api/v1/identity-sources/${enc(identitySourceId)}${path}`;
     for (let authAttempt = 0; ; authAttempt++) {
       const pacedMs = (await this.pacer?.acquire()) ?? 0;
       let response: Response<string>;

@@ -129,6 +129,11 @@ const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    description: 'the profile Okta was last sent and confirmed for a user, cleared attributes as null',
+    statements: [`ALTER TABLE confirmed_users ADD COLUMN profile TEXT`],
+  },
 ];
 
 export function migrationsFor(dialect: Dialect): Migration[] {

@@ -16,6 +16,7 @@ import type {
   BulkOperation,
   ConfirmedGroup,
   ConfirmedUser,
+  UpsertProfile,
   HrEvent,
   HrEventType,
   ImportTime,
@@ -104,6 +105,11 @@ export class SqlStateStore implements StateStore {
   /** Row locks where the database has them; SQLite's write transactions already exclude each other. */
   get #forUpdate(): string {
     return this.#db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  }
+
+  /** The `profile` of an upsert item's JSON (`data`), as JSON text. */
+  get #itemProfile(): string {
+    return this.#db.dialect === 'postgres' ? "(data::jsonb -> 'profile')::text" : "json_extract(data, '$.profile')";
   }
 
   async migrate(): Promise<void> {
@@ -310,10 +316,11 @@ export class SqlStateStore implements StateStore {
         switch (r.operation as BulkOperation) {
           case 'USER_UPSERT':
             await tx.run(
-              `INSERT INTO confirmed_users (identity_source_id, external_id, fingerprint, status, confirmed_at)
-               SELECT ?, key1, fingerprint, 'ACTIVE', ? ${items}
+              `INSERT INTO confirmed_users (identity_source_id, external_id, fingerprint, status, confirmed_at, profile)
+               SELECT ?, key1, fingerprint, 'ACTIVE', ?, ${this.#itemProfile} ${items}
                ON CONFLICT (identity_source_id, external_id) DO UPDATE
-               SET fingerprint = excluded.fingerprint, status = 'ACTIVE', confirmed_at = excluded.confirmed_at`,
+               SET fingerprint = excluded.fingerprint, status = 'ACTIVE', confirmed_at = excluded.confirmed_at,
+                 profile = excluded.profile`,
               [source, confirmedAt, ...range],
             );
             break;
@@ -435,7 +442,7 @@ export class SqlStateStore implements StateStore {
     let after = '';
     for (;;) {
       const rows = await this.#db.all<Row>(
-        'SELECT external_id, fingerprint, status, confirmed_at FROM confirmed_users WHERE identity_source_id = ? AND external_id > ? ORDER BY external_id LIMIT ?',
+        'SELECT external_id, fingerprint, status, confirmed_at, profile FROM confirmed_users WHERE identity_source_id = ? AND external_id > ? ORDER BY external_id LIMIT ?',
         [identitySourceId, after, PAGE],
       );
       for (const row of rows) yield toConfirmedUser(row);
@@ -446,7 +453,7 @@ export class SqlStateStore implements StateStore {
 
   async getConfirmedUser(identitySourceId: string, externalId: string): Promise<ConfirmedUser | undefined> {
     const [row] = await this.#db.all<Row>(
-      'SELECT external_id, fingerprint, status, confirmed_at FROM confirmed_users WHERE identity_source_id = ? AND external_id = ?',
+      'SELECT external_id, fingerprint, status, confirmed_at, profile FROM confirmed_users WHERE identity_source_id = ? AND external_id = ?',
       [identitySourceId, externalId],
     );
     return row && toConfirmedUser(row);
@@ -663,12 +670,14 @@ function toHeader(row: PlanRow): PlanHeader {
 }
 
 function toConfirmedUser(row: Row): ConfirmedUser {
-  return {
+  const user: ConfirmedUser = {
     externalId: String(row.external_id),
     fingerprint: String(row.fingerprint),
     status: row.status as ConfirmedUser['status'],
     confirmedAt: String(row.confirmed_at),
   };
+  if (typeof row.profile === 'string') user.profile = JSON.parse(row.profile) as UpsertProfile;
+  return user;
 }
 
 function toSession(row: SessionRow): SessionRecord {

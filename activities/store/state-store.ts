@@ -7,13 +7,16 @@
  * interface and pass the same test suite.
  */
 
-/** An Okta user profile as sent: base attributes and declared custom attributes, strings only. */
+/** An Okta user profile as mapped from HR: base attributes and declared custom attributes, strings only. */
 export type Profile = Record<string, string>;
+
+/** A profile as sent to Okta: the mapped values, and `null` for each attribute the upsert clears. */
+export type UpsertProfile = Record<string, string | null>;
 
 export interface PlannedUpsert {
   externalId: string;
-  profile: Profile;
-  /** Stable hash of the profile; what the confirmed record keeps to detect changes. */
+  profile: UpsertProfile;
+  /** Stable hash of the profile's values (cleared attributes left out); what the confirmed record keeps to detect changes. */
   fingerprint: string;
 }
 
@@ -119,6 +122,11 @@ export interface ConfirmedUser {
   fingerprint: string;
   status: 'ACTIVE' | 'DEACTIVATED';
   confirmedAt: string;
+  /**
+   * The profile last upserted and confirmed, cleared attributes as null; absent for users confirmed before the store
+   * kept profiles (and for users only ever deactivated).
+   */
+  profile?: UpsertProfile;
 }
 
 export interface ConfirmedGroup {
