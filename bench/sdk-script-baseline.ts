@@ -67,7 +67,7 @@ const scriptOptions = {
 const rows: { tool: string; run: string; wallMs: number; requests: number; bulk: number; rateLimited: number }[] = [];
 async function measureScript(
   run: string,
-  people: () => Iterable<{ externalId: string; profile: Record<string, string | null> }>,
+  people: () => Iterable<{ externalId: string; profile: Record<string, string> }>,
 ) {
   const seq = emulator.requests().total;
   const started = performance.now();

@@ -43,7 +43,7 @@ export function externalIdOf(n: number): string {
 export function* plannedPeople(count: number, options: { from?: number; variant?: string } = {}) {
   const from = options.from ?? 0;
   for (let n = from; n < from + count; n++) {
-    const upsert: PlannedUpsert = {
+    const upsert: PlannedUpsert & { profile: Record<string, string> } = {
       externalId: externalIdOf(n),
       profile: personProfile(n, options.variant),
       fingerprint: `${n}${options.variant ?? ''}`,
