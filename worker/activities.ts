@@ -15,7 +15,7 @@ export type ActivityDeps = PushActivityDeps & {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createPushActivities(deps),
-    ...createPlanningActivities({ store: deps.store, config: deps.syncConfig }),
+    ...createPlanningActivities({ store: deps.store, config: deps.syncConfig, okta: deps.okta }),
     ...createCoordinationActivities({ temporal: deps.temporal, defaults: deps.defaults }),
     describeWorker,
   };

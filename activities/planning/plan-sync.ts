@@ -22,6 +22,10 @@ import type { InvalidRecord, PlanningCounts, PlanningReport } from './report.ts'
 import { outcomeOfOverlay, outcomeOfRecord } from './row-outcome.ts';
 import type { Problem, RowOutcome } from './row-outcome.ts';
 import { Scratch } from './scratch.ts';
+import { BASE_ATTRIBUTES, ConfirmedNames, upsertBody } from './clearing.ts';
+import type { ClearingContext } from './clearing.ts';
+import { RecordFindings } from './record-findings.ts';
+import type { UserSchema } from '../okta/user-schema.ts';
 
 export interface PlanSyncInput {
   identitySourceId: string;
@@ -29,6 +33,12 @@ export interface PlanSyncInput {
   dryRun: boolean;
   /** ISO instant the lifecycle is evaluated at; defaults to the current time. */
   now?: string;
+}
+
+/** What planning checks the plan against, when it could read it from Okta. */
+export interface OktaFacts {
+  /** The identity source's user schema: a mapped attribute missing from it makes Okta refuse the record. */
+  schema?: UserSchema;
 }
 
 /**
@@ -98,10 +108,23 @@ class Person {
   managerMissing = false;
   /** Their record as a manager, when manager references are externalIds (no map of its own then). */
   ref: Ref | undefined = undefined;
+  /** Attributes the profile Okta confirmed holds values for (undefined: not known, confirmed before it was kept). */
+  readonly confirmedNames: readonly string[] | undefined;
+  /** The manager attribute's value Okta confirmed: kept while the record's manager reference cannot be resolved. */
+  readonly confirmedManager: string | undefined;
+  /** The externalId of the manager whose value the person took. */
+  managerId: string | undefined = undefined;
 
-  constructor(confirmed: string | undefined, active: boolean) {
+  constructor(
+    confirmed: string | undefined,
+    active: boolean,
+    confirmedNames?: readonly string[],
+    confirmedManager?: string,
+  ) {
     this.confirmed = confirmed;
     this.active = active;
+    this.confirmedNames = confirmedNames;
+    this.confirmedManager = confirmedManager;
   }
 
   /** The person's one record is valid (so far: a later record can still make it a duplicate). */
@@ -150,7 +173,12 @@ const DUPLICATE_USER_NAME: Problem = { field: 'userName', reason: 'is used by mo
  * take back what the records they make invalid planned; reports that had taken such a manager's value are
  * planned again from a second reading of the export (rare: it takes a duplicated manager).
  */
-export async function planSync(store: StateStore, config: SyncConfig, input: PlanSyncInput): Promise<PlanSummary> {
+export async function planSync(
+  store: StateStore,
+  config: SyncConfig,
+  input: PlanSyncInput,
+  okta: OktaFacts = {},
+): Promise<PlanSummary> {
   const now = input.now ? new Date(input.now) : new Date();
   if (Number.isNaN(now.getTime())) throw new Error(`planSync: "now" is not an ISO date-time: ${input.now}`);
   const today = calendarDay(now, config.mapping.lifecycle.timeZone);
@@ -167,6 +195,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
     counts,
     samples: { creates: [], updates: [], deactivations: [], held: [] },
     invalid: [],
+    findings: [],
     guardrails: [],
   };
   const sampleSize = config.reports.samples;
@@ -177,10 +206,18 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
   try {
     const people = new Map<string, Person>();
     let confirmedActive = 0;
+    const names = new ConfirmedNames();
     for await (const user of store.streamConfirmedUsers(input.identitySourceId)) {
-      people.set(user.externalId, new Person(user.fingerprint, user.status === 'ACTIVE'));
+      const confirmedManager = manager ? (user.profile?.[manager.attribute] ?? undefined) : undefined;
+      people.set(
+        user.externalId,
+        new Person(user.fingerprint, user.status === 'ACTIVE', names.of(user.profile), confirmedManager),
+      );
       if (user.status === 'ACTIVE') confirmedActive++;
     }
+    const clearing: ClearingContext = okta.schema
+      ? { attributes: okta.schema.attributes, fromSchema: true }
+      : { attributes: [...BASE_ATTRIBUTES, ...mapping.customAttributes], fromSchema: false };
     const personOf = (externalId: string): Person => {
       let person = people.get(externalId);
       if (!person) people.set(externalId, (person = new Person(undefined, false)));
@@ -262,26 +299,65 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
       const print = fingerprint(profile);
       if (full || person.confirmed === undefined || !person.active || person.confirmed !== print) {
         const isNew = person.confirmed === undefined;
-        addUpsert.run(row, externalId, JSON.stringify(profile), print, isNew ? 1 : 0);
+        const upsert = upsertBody(profile, !isNew, person.confirmedNames, clearing, full);
+        if (!upsert.ok) {
+          refuse(externalId, person, upsert.problem);
+          return;
+        }
+        addUpsert.run(row, externalId, JSON.stringify(upsert.body), print, isNew ? 1 : 0);
         scratch.wrote();
         person.outcome = isNew ? 'create' : 'update';
       } else person.outcome = 'unchanged';
     };
-    const withManager = (person: Person, profile: Profile, value: string | undefined) => {
-      if (value !== undefined) profile[manager!.attribute] = value;
-      person.managerMissing = value === undefined;
+    /** A record refused after it was read (its upsert could not be sent as is): nothing of it is planned. */
+    const refuse = (externalId: string, person: Person, problem: Problem) => {
+      person.outcome = 'invalid';
+      listInvalid(person.row, person.line, externalId, problem);
+      invalidate.run(externalId, person.row);
+      scratch.wrote();
     };
-    const takeValue = (ref: Ref): string | undefined => {
+    const findings = new RecordFindings();
+    /**
+     * Sets the manager attribute from the manager found; when none is (not in the export, refused, ambiguous, the
+     * person themselves), the value Okta confirmed is kept rather than stripped.
+     */
+    const withManager = (
+      externalId: string,
+      person: Person,
+      profile: Profile,
+      holder: RefHolder | undefined,
+      managerRef: string,
+      self = false,
+    ) => {
+      person.managerId = holder?.externalId;
+      person.managerMissing = holder === undefined;
+      if (holder) {
+        findings.managerResolved(externalId);
+        if (holder.value !== undefined) profile[manager!.attribute] = holder.value;
+        return;
+      }
+      if (person.confirmedManager !== undefined) profile[manager!.attribute] = person.confirmedManager;
+      const named = byExternalId ? people.get(managerRef) : undefined;
+      const problem = self
+        ? 'self'
+        : named !== undefined && named.records > 0 && !named.valid
+          ? 'refused'
+          : refOf(managerRef)?.more
+            ? 'ambiguous'
+            : undefined;
+      findings.managerUnresolved(externalId, person, manager!.field, problem, person.confirmedManager);
+    };
+    const takeValue = (ref: Ref): RefHolder | undefined => {
       if (!ref.takenAlone && !ref.takenShared) takenRefs.push(ref);
       if (ref.more) {
         ref.takenShared = true;
         return undefined;
       }
       ref.takenAlone = true;
-      return ref.value;
+      return ref;
     };
-    /** The manager's value once the whole export is known: exactly one valid holder of the key. */
-    const finalValue = (ref: Ref | undefined): string | undefined => {
+    /** The manager once the whole export is known: exactly one valid holder of the key. */
+    const finalHolder = (ref: Ref | undefined): RefHolder | undefined => {
       if (!ref) return undefined;
       let found: RefHolder | undefined;
       for (const holder of ref.more ? [ref, ...ref.more] : [ref]) {
@@ -289,8 +365,9 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         if (found) return undefined;
         found = holder;
       }
-      return found?.value;
+      return found;
     };
+    const finalValue = (ref: Ref | undefined): string | undefined => finalHolder(ref)?.value;
 
     const plan = (row: number, line: number | null, outcome: RowOutcome) => {
       if (outcome.type === 'invalid') {
@@ -345,13 +422,13 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         }
         if (mapped.managerRef !== undefined) {
           const ref = refOf(mapped.managerRef);
-          if (!ref) {
+          if (mapped.managerRef === key) withManager(externalId, person, profile, undefined, mapped.managerRef, true);
+          else if (!ref) {
             person.outcome = 'waiting';
             addWaiting.run(row, externalId, JSON.stringify(profile), mapped.managerRef);
             scratch.wrote();
             return;
-          }
-          withManager(person, profile, takeValue(ref));
+          } else withManager(externalId, person, profile, takeValue(ref), mapped.managerRef);
         }
       }
       decide(row, externalId, person, profile);
@@ -401,7 +478,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
             return;
           }
           if (person.outcome !== 'unchanged') deleteUpsert.run(row);
-          withManager(person, outcome.person.profile, finalValue(refOf(managerRef)));
+          withManager(externalId, person, outcome.person.profile, finalHolder(refOf(managerRef)), managerRef);
           decide(row, externalId, person, outcome.person.profile);
         });
       }
@@ -431,10 +508,11 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
       const person = people.get(waiting.external_id)!;
       if (!person.valid) continue;
       const profile = JSON.parse(waiting.profile) as Profile;
-      withManager(person, profile, finalValue(refOf(waiting.manager_ref)));
+      withManager(waiting.external_id, person, profile, finalHolder(refOf(waiting.manager_ref)), waiting.manager_ref);
       decide(waiting.row, waiting.external_id, person, profile);
     }
     refs.clear();
+    findings.cycles(people, (person) => (person.valid ? person.managerId : undefined), manager?.field);
     // What records found invalid after the fact had planned.
     scratch.db.exec(`
       DELETE FROM upserts WHERE row IN (SELECT row FROM invalidated);
@@ -497,6 +575,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
     }
     report.samples.held = held.items.map(({ externalId, from }) => ({ externalId, from }));
     report.invalid = [...invalidListed.items];
+    report.findings = findings.list(MAX_INVALID_LISTED);
     const firstUpserts = scratch.db.prepare(
       'SELECT external_id, profile FROM upserts WHERE is_new = ? ORDER BY row LIMIT ?',
     );

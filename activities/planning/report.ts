@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Profile } from '../store/state-store.ts';
+import type { UpsertProfile } from '../store/state-store.ts';
 import type { TrippedGuardrail } from './guardrails.ts';
 
 export interface InvalidRecord {
@@ -45,13 +45,18 @@ export interface PlanningReport {
   unreadable?: string;
   counts: PlanningCounts;
   samples: {
-    creates: { externalId: string; profile: Profile }[];
-    updates: { externalId: string; profile: Profile }[];
+    creates: { externalId: string; profile: UpsertProfile }[];
+    updates: { externalId: string; profile: UpsertProfile }[];
     deactivations: string[];
     held: { externalId: string; from: string }[];
   };
   /** The first invalid records (all of them up to a cap); `counts.invalid` is the total. */
   invalid: InvalidRecord[];
+  /**
+   * Records planned despite something HR should fix (a lifecycle contradiction, a manager reference that cannot
+   * be followed), each saying what the plan does about it; the first MAX_INVALID_LISTED by row.
+   */
+  findings?: InvalidRecord[];
   guardrails: TrippedGuardrail[];
   /** The earliest day on which a record's lifecycle changes (a pre-hire window opens, a termination date comes). */
   nextLifecycleChange?: string;
@@ -73,13 +78,16 @@ export function redactReport(report: PlanningReport): PlanningReport {
       deactivations: report.samples.deactivations,
       held: report.samples.held,
     },
-    invalid: report.invalid.map(({ row, line, externalId, field }) => {
-      const kept: InvalidRecord = { row, field, reason: '(see the report file)' };
-      if (line !== undefined) kept.line = line;
-      if (externalId !== undefined) kept.externalId = externalId;
-      return kept;
-    }),
+    invalid: report.invalid.map(withoutReason),
+    ...(report.findings ? { findings: report.findings.map(withoutReason) } : {}),
   };
+}
+
+function withoutReason({ row, line, externalId, field }: InvalidRecord): InvalidRecord {
+  const kept: InvalidRecord = { row, field, reason: '(see the report file)' };
+  if (line !== undefined) kept.line = line;
+  if (externalId !== undefined) kept.externalId = externalId;
+  return kept;
 }
 
 export function renderReport(report: PlanningReport, format: 'text' | 'json'): string {
@@ -117,7 +125,9 @@ export function renderReport(report: PlanningReport, format: 'text' | 'json'): s
   out.push(`  deactivate         ${c.deactivations}`);
   out.push(`  groups             +${c.groupUpserts} −${c.groupDeletes}`);
   out.push(`  memberships        +${c.membershipUpserts} −${c.membershipDeletes}`);
-  if (c.managersNotFound > 0) out.push(`  managers not found ${c.managersNotFound} (attribute left out)`);
+  if (c.managersNotFound > 0) {
+    out.push(`  managers not found ${c.managersNotFound} (the manager Okta last confirmed is kept, if any)`);
+  }
   if (report.nextLifecycleChange) out.push(`  next lifecycle change on ${report.nextLifecycleChange}`);
   out.push(
     '',
@@ -131,6 +141,13 @@ export function renderReport(report: PlanningReport, format: 'text' | 'json'): s
       `Invalid records (${c.invalid}${c.invalid > report.invalid.length ? `, first ${report.invalid.length} listed` : ''})`,
     );
     for (const r of report.invalid) {
+      const where = `row ${r.row}${r.line !== undefined ? ` (line ${r.line})` : ''}`;
+      out.push(`  ${where}${r.externalId !== undefined ? ` ${r.externalId}` : ''}: ${r.field} ${r.reason}`);
+    }
+  }
+  if (report.findings?.length) {
+    out.push('', `Findings (planned as described; HR should fix these records)`);
+    for (const r of report.findings) {
       const where = `row ${r.row}${r.line !== undefined ? ` (line ${r.line})` : ''}`;
       out.push(`  ${where}${r.externalId !== undefined ? ` ${r.externalId}` : ''}: ${r.field} ${r.reason}`);
     }

@@ -4,6 +4,7 @@ import type {
   PushRequest,
   Profile,
   StateStore,
+  UpsertProfile,
 } from '../../activities/store/state-store.ts';
 
 /** A model of what Okta holds for one identity source. */
@@ -46,8 +47,14 @@ export async function applyPlan(store: StateStore, planId: string, okta: OktaMod
     for (const item of await store.readItems(planId, r.operation, r.firstItem, r.itemCount)) {
       switch (r.operation) {
         case 'USER_UPSERT': {
-          const u = item as { externalId: string; profile: Profile };
-          okta.users.set(u.externalId, { profile: u.profile, active: true });
+          // Okta's bulk upsert merges: given attributes replace stored ones, null clears one (the emulator's default).
+          const u = item as { externalId: string; profile: UpsertProfile };
+          const profile: Profile = { ...okta.users.get(u.externalId)?.profile };
+          for (const [name, value] of Object.entries(u.profile)) {
+            if (value === null) delete profile[name];
+            else profile[name] = value;
+          }
+          okta.users.set(u.externalId, { profile, active: true });
           break;
         }
         case 'USER_DEACTIVATE': {

@@ -226,6 +226,7 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
         fingerprint: 'fp-E000000-v1',
         status: 'ACTIVE',
         confirmedAt: '2026-01-01T00:00:00.000Z',
+        profile: upsert(0).profile,
       });
       expect((await store.getConfirmedUser('0oa1', 'E000004'))?.confirmedAt).toBe('2026-01-02T00:00:00.000Z');
 
@@ -238,11 +239,13 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       await store.savePushLayout(second.planId, layout(second.counts, 200));
       await store.confirmRequests(second.planId, 0, 2, '2026-01-03T00:00:00.000Z');
       expect((await store.getConfirmedUser('0oa1', 'E000000'))?.fingerprint).toBe('fp-E000000-v2');
+      // A deactivation keeps the profile last confirmed: Okta keeps it too.
       expect(await store.getConfirmedUser('0oa1', 'E000001')).toEqual({
         externalId: 'E000001',
         fingerprint: 'fp-E000001-v1',
         status: 'DEACTIVATED',
         confirmedAt: '2026-01-03T00:00:00.000Z',
+        profile: upsert(1).profile,
       });
       expect(await store.countConfirmedUsers('0oa1')).toEqual({ active: 4, deactivated: 1 });
       expect(await store.countConfirmedUsers('0oa2')).toEqual({ active: 0, deactivated: 0 });
