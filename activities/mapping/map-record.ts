@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { format } from 'date-fns/format';
 import type { Profile } from '../store/state-store.ts';
 import type { MappingConfig, ValueSpec } from './config.ts';
-import { MappingIssue, evaluate, fieldValue, matches, parseHrDate, toAscii } from './expressions.ts';
+import { MappingIssue, evaluate, fieldValue, matches, toAscii } from './expressions.ts';
 import type { HrRecord } from './expressions.ts';
-import { strictDay } from './hr-day.ts';
-import { addDays } from './lifecycle.ts';
+import { lifecycleOf } from './lifecycle-rules.ts';
+import type { LifecycleFinding } from './lifecycle-rules.ts';
 import { EXTERNAL_ID_MAX, profileProblems } from './okta-profile-rules.ts';
 
 /**
@@ -36,6 +35,8 @@ export interface MappedPerson {
   refKey?: string;
   /** The day the record's lifecycle changes next (pre-hire → active, active → terminated), if known. */
   nextChange?: string;
+  /** A lifecycle contradiction HR should fix, and what the plan does about it. */
+  finding?: LifecycleFinding;
 }
 
 export interface RecordProblem {
@@ -68,28 +69,10 @@ export function mapRecord(record: HrRecord, mapping: MappingConfig, today: strin
 function mapPerson(record: HrRecord, mapping: MappingConfig, today: string, externalId: string): MappedPerson {
   const person: MappedPerson = { externalId, disposition: 'active', profile: {}, groups: [] };
   if (mapping.exclude && matches(mapping.exclude, record)) return { ...person, disposition: 'out-of-scope' };
-  const lifecycle = mapping.lifecycle;
-  if (lifecycle.status) {
-    const status = (fieldValue(record, lifecycle.status.field) ?? '').trim();
-    if (lifecycle.status.terminated.includes(status)) return { ...person, disposition: 'terminated' };
-    if (!lifecycle.status.active.includes(status)) {
-      throw new MappingIssue(
-        lifecycle.status.field,
-        `status "${status}" is neither active nor terminated in the mapping`,
-      );
-    }
-  }
-  if (lifecycle.terminationDate) {
-    const day = hrDay(record, lifecycle.terminationDate.field, lifecycle.terminationDate.format);
-    if (day !== undefined && day <= today) return { ...person, disposition: 'terminated' };
-    if (day !== undefined) person.nextChange = day;
-  }
-  if (lifecycle.startDate) {
-    const day = hrDay(record, lifecycle.startDate.field, lifecycle.startDate.format);
-    const createFrom = day === undefined ? undefined : addDays(day, -lifecycle.preHireDays);
-    if (createFrom !== undefined && createFrom > today)
-      return { ...person, disposition: 'pre-hire', nextChange: createFrom };
-  }
+  const { disposition, nextChange, finding } = lifecycleOf(record, mapping, today);
+  if (finding) person.finding = finding;
+  if (disposition !== 'active') return { ...person, disposition, ...(nextChange ? { nextChange } : {}) };
+  if (nextChange) person.nextChange = nextChange;
 
   for (const [attribute, spec] of attributesOf(mapping)) {
     let value: string | undefined;
@@ -132,19 +115,6 @@ function attributesOf(mapping: MappingConfig): [string, ValueSpec][] {
   let list = attributeLists.get(mapping.attributes);
   if (!list) attributeLists.set(mapping.attributes, (list = Object.entries(mapping.attributes)));
   return list;
-}
-
-function hrDay(record: HrRecord, field: string, pattern: string): string | undefined {
-  const text = fieldValue(record, field)?.trim();
-  if (!text) return undefined;
-  const strict = pattern === 'yyyy-MM-dd' ? strictDay(text) : undefined;
-  if (strict !== undefined) {
-    if (strict === null) throw new MappingIssue(field, `"${text}" is not a date in the format ${pattern}`);
-    return strict;
-  }
-  const date = parseHrDate(text, pattern);
-  if (!date) throw new MappingIssue(field, `"${text}" is not a date in the format ${pattern}`);
-  return pattern === 'iso' ? date.toISOString().slice(0, 10) : format(date, 'yyyy-MM-dd');
 }
 
 function slug(value: string): string {

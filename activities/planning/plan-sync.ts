@@ -388,6 +388,7 @@ export async function planSync(
       const externalId = mapped.externalId;
       const person = firstNaming(row, line, externalId, false);
       if (!person) return;
+      if (mapped.finding) findings.note(externalId, 'lifecycle', person, mapped.finding.field, mapped.finding.reason);
       if (mapped.disposition !== 'active') {
         person.outcome = mapped.disposition === 'pre-hire' ? 'held' : mapped.disposition;
         if (mapped.disposition === 'pre-hire') person.nextChange = mapped.nextChange;
