@@ -1,6 +1,7 @@
 import type { PlanHeader } from '../activities/store/state-store.ts';
 import type { PushProgress } from '../workflows/push-messages.ts';
 import type { SyncStatus, SyncSummary } from '../workflows/sync-messages.ts';
+import { outcomeText } from '../workflows/sync-outcome.ts';
 
 /** Outcomes after which a sync counts as successful (exit code 0). */
 export const SUCCESSFUL_OUTCOMES: readonly SyncSummary['outcome'][] = ['applied', 'nothing-to-do', 'dry-run'];
@@ -8,7 +9,7 @@ export const SUCCESSFUL_OUTCOMES: readonly SyncSummary['outcome'][] = ['applied'
 /** How a finished sync request reads for a person. */
 export function renderSummary(summary: SyncSummary): string {
   const out = [
-    `Sync ${summary.outcome.toUpperCase()}: ${summary.identitySourceId}, ${summary.mode}${summary.dryRun ? ' dry run' : ''}` +
+    `Sync ${outcomeText(summary).toUpperCase()}: ${summary.identitySourceId}, ${summary.mode}${summary.dryRun ? ' dry run' : ''}` +
       ` (${summary.reasons.join(', ')})`,
     `  request   ${summary.requestId}`,
   ];
@@ -89,7 +90,7 @@ export function renderIdle(identitySourceId: string, plans: PlanHeader[]): strin
 
 function recentLine(s: SyncSummary): string {
   return (
-    `${s.finishedAt} ${s.outcome.padEnd(18)} ${s.mode}${s.dryRun ? ' dry run' : ''} (${s.reasons.join(', ')})` +
+    `${s.finishedAt} ${outcomeText(s).padEnd(18)} ${s.mode}${s.dryRun ? ' dry run' : ''} (${s.reasons.join(', ')})` +
     `${s.planId ? ` plan ${s.planId}` : ''}${s.error ? `: ${s.error}` : ''}`
   );
 }
