@@ -28,12 +28,11 @@ export interface Lifecycle {
 export function lifecycleOf(record: HrRecord, mapping: MappingConfig, today: string): Lifecycle {
   const rules = mapping.lifecycle;
   let terminatedByStatus = false;
-  let status = '';
   if (rules.status) {
-    status = (fieldValue(record, rules.status.field) ?? '').trim();
+    const status = (fieldValue(record, rules.status.field) ?? '').trim();
     terminatedByStatus = rules.status.terminated.includes(status);
     if (!terminatedByStatus && !rules.status.active.includes(status)) {
-      throw new MappingIssue(rules.status.field, `status "${status}" is neither active nor terminated in the mapping`);
+      throw new MappingIssue(rules.status.field, 'is a status neither active nor terminated in the mapping');
     }
   }
   const ends = rules.terminationDate
@@ -52,7 +51,7 @@ export function lifecycleOf(record: HrRecord, mapping: MappingConfig, today: str
         disposition: 'terminated',
         finding: {
           field: rules.terminationDate!.field,
-          reason: `has passed (${ends}) while the status "${status}" is active: deactivated, as the termination date says`,
+          reason: `has passed (${ends}) while the status is an active one: deactivated, as the termination date says`,
         },
       };
     }
@@ -65,8 +64,8 @@ export function lifecycleOf(record: HrRecord, mapping: MappingConfig, today: str
     lifecycle.finding = {
       field: rules.status!.field,
       reason:
-        `status "${status}" is terminated, but the termination date (${rules.terminationDate!.field}) is still to ` +
-        `come: active until then, deactivated on ${ends}`,
+        `is a terminated status, but the termination date (${rules.terminationDate!.field}) is still to come: ` +
+        `active until then, deactivated on ${ends}`,
     };
   }
   const createFrom = starts === undefined ? undefined : addDays(starts, -rules.preHireDays);
@@ -81,10 +80,10 @@ export function hrDay(record: HrRecord, field: string, pattern: string): string 
   if (!text) return undefined;
   const strict = pattern === 'yyyy-MM-dd' ? strictDay(text) : undefined;
   if (strict !== undefined) {
-    if (strict === null) throw new MappingIssue(field, `"${text}" is not a date in the format ${pattern}`);
+    if (strict === null) throw new MappingIssue(field, `is not a date in the format ${pattern}`);
     return strict;
   }
   const date = parseHrDate(text, pattern);
-  if (!date) throw new MappingIssue(field, `"${text}" is not a date in the format ${pattern}`);
+  if (!date) throw new MappingIssue(field, `is not a date in the format ${pattern}`);
   return pattern === 'iso' ? date.toISOString().slice(0, 10) : format(date, 'yyyy-MM-dd');
 }
