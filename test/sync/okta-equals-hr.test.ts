@@ -100,6 +100,18 @@ describe('Okta equals HR, exactly', () => {
     expect(user(h, 'E1029')?.profile).toMatchObject({ nickname: 'Mia', firstName: 'Mia' });
   });
 
+  it("fails before sending anything when the credentials may not read the identity source's user schema", async () => {
+    const h = await harnessForTest({
+      emulator: {
+        apiTokens: [{ token: 'no-schemas', scopes: ['okta.identitySources.manage', 'okta.identitySources.read'] }],
+      },
+    });
+    const summary = await runSync(h);
+    expect(summary.outcome).toBe('failed');
+    expect(summary.error).toContain('grant the scope okta.schemas.read');
+    expect(h.emulator.sessions({ identitySourceId: h.identitySourceId })).toEqual([]);
+  });
+
   it('reports unsound manager references per record and keeps the manager Okta confirmed instead of stripping it', async () => {
     const h = await harnessForTest();
     expect((await runSync(h)).outcome).toBe('applied');
