@@ -97,6 +97,7 @@ interface SessionRow extends Row {
  */
 export class SqlStateStore implements StateStore {
   readonly #db: SqlDriver;
+  #lastPlanAt = 0;
 
   constructor(driver: SqlDriver) {
     this.#db = driver;
@@ -144,7 +145,10 @@ export class SqlStateStore implements StateStore {
 
   async savePlan(plan: NewPlan): Promise<PlanHeader> {
     const planId = randomUUID();
-    const createdAt = new Date().toISOString();
+    // Strictly later than this store's previous plan: "the latest plan" is by creation time, and two plans saved
+    // within one millisecond would otherwise be ordered by their random ids.
+    this.#lastPlanAt = Math.max(Date.now(), this.#lastPlanAt + 1);
+    const createdAt = new Date(this.#lastPlanAt).toISOString();
     const status: PlanStatus = plan.status ?? 'planned';
     const counts = emptyCounts();
     await this.#db.run(
