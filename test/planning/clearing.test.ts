@@ -85,13 +85,8 @@ it('sends null for what HR emptied, never for secondEmail (refused by name), and
         },
       }),
     ]);
-    expect(second.report.invalid).toEqual([
-      expect.objectContaining({
-        externalId: 'E2',
-        field: 'secondEmail',
-        reason: expect.stringContaining('cannot clear secondEmail'),
-      }),
-    ]);
+    expect(second.report.invalid.map((r) => [r.externalId, r.field])).toEqual([['E2', 'secondEmail']]);
+    expect(second.report.invalid[0]?.reason).toContain('cannot clear secondEmail');
     await applyPlan(store, second.summary.planId!, okta);
     expect(okta.users.get('E1')?.profile).toEqual({
       userName: 'e1@example.com',
