@@ -129,7 +129,8 @@ class OAuthAuthorizer implements OktaAuthorizer {
           [body?.error, body?.error_description].filter(Boolean).join(': ') || `HTTP ${response.statusCode}`;
         throw new OktaTokenError(
           `Okta's token endpoint refused client ${this.credentials.clientId}: ${reason}. Check the client id, ` +
-            'that its public key is registered with the app, and that the app is granted the identity source scopes.',
+            'that its public key is registered with the app, and that the app is granted the scopes ' +
+            `${(this.credentials.scopes ?? IDENTITY_SOURCE_SCOPES).join(', ')}.`,
           response.statusCode,
         );
       }
