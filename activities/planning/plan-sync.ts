@@ -404,9 +404,12 @@ export async function planSync(
         sharedUserNames.push(userName);
       } else sharing.push(externalId);
       for (const group of mapped.groups) {
-        const groupProfile: PlannedGroup['profile'] = { displayName: group.displayName };
+        const groupProfile: { displayName: string; description?: string } = { displayName: group.displayName };
         if (group.description !== undefined) groupProfile.description = group.description;
-        addMembership.run(group.externalId, externalId, row, JSON.stringify(groupProfile), fingerprint(groupProfile));
+        // A group without a description says so to Okta (null clears one the mapping no longer gives); the
+        // fingerprint is of the values.
+        const sent: PlannedGroup['profile'] = { description: null, ...groupProfile };
+        addMembership.run(group.externalId, externalId, row, JSON.stringify(sent), fingerprint(groupProfile));
         scratch.wrote();
       }
       if (manager) {

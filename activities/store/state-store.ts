@@ -22,7 +22,8 @@ export interface PlannedUpsert {
 
 export interface PlannedGroup {
   externalId: string;
-  profile: { displayName: string; description?: string };
+  /** `description: null` clears a description the mapping no longer gives. */
+  profile: { displayName: string; description?: string | null };
   fingerprint: string;
 }
 

@@ -55,12 +55,17 @@ describe('Okta equals HR, exactly', () => {
     // The mapping stops producing an attribute: Okta loses it too.
     const { city: _city, ...attributes } = h.syncConfig.mapping.attributes;
     h.syncConfig.mapping.attributes = attributes;
+    expect(h.emulator.groups({ identitySourceId: h.identitySourceId })[0]?.profile.description).toBeDefined();
+    h.syncConfig.mapping.groups = h.syncConfig.mapping.groups.map(({ description: _description, ...group }) => group);
     const unmapped = await runSync(h);
     expect(unmapped.outcome).toBe('applied');
     expect(unmapped.counts?.updates).toBe(unmapped.counts?.validActive);
     const active = h.emulator.users({ identitySourceId: h.identitySourceId, status: 'ACTIVE' });
     expect(active.length).toBeGreaterThan(40);
     expect(active.filter((u) => 'city' in u.profile)).toEqual([]);
+    const groups = h.emulator.groups({ identitySourceId: h.identitySourceId });
+    expect(groups.length).toBeGreaterThan(3);
+    expect(groups.filter((g) => 'description' in g.profile)).toEqual([]);
     expect((await runSync(h)).outcome).toBe('nothing-to-do');
   });
 
