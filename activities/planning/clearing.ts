@@ -57,6 +57,8 @@ export function upsertBody(
   confirmedNames: readonly string[] | undefined,
   context: ClearingContext,
   full: boolean,
+  /** An attribute whose value Okta may hold but this upsert must leave as it is (a manager that cannot be found). */
+  keep?: string,
 ): UpsertDecision {
   if (context.fromSchema) {
     for (const name of Object.keys(profile)) {
@@ -89,7 +91,7 @@ export function upsertBody(
   }
   let body: UpsertProfile | undefined;
   const clear = (name: string) => {
-    if (profile[name] !== undefined || NOT_NULLABLE.has(name)) return;
+    if (profile[name] !== undefined || NOT_NULLABLE.has(name) || name === keep) return;
     if (context.fromSchema && !context.attributes.includes(name)) return;
     body ??= { ...profile };
     body[name] = null;

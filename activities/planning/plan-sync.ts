@@ -299,7 +299,9 @@ export async function planSync(
       const print = fingerprint(profile);
       if (full || person.confirmed === undefined || !person.active || person.confirmed !== print) {
         const isNew = person.confirmed === undefined;
-        const upsert = upsertBody(profile, !isNew, person.confirmedNames, clearing, full);
+        // A manager not found, for a person whose confirmed profile is not known: Okta's value is left alone.
+        const keep = person.managerMissing ? manager?.attribute : undefined;
+        const upsert = upsertBody(profile, !isNew, person.confirmedNames, clearing, full, keep);
         if (!upsert.ok) {
           refuse(externalId, person, upsert.problem);
           return;
