@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, expect, it } from 'vitest';
 import { parseSyncConfig } from '../../activities/mapping/config.ts';
 import { planSync } from '../../activities/planning/plan-sync.ts';
@@ -112,6 +113,56 @@ it('sends null for what HR emptied, never for secondEmail (refused by name), and
       homeAddress: null,
       title: null,
     });
+  } finally {
+    await store.close();
+  }
+});
+
+it('for people confirmed before the store kept profiles: clears every attribute HR does not give, keeps an unfound manager', async () => {
+  const file = join(dir, 'legacy.db');
+  const managed = parseSyncConfig(
+    `
+source: { type: csv, location: ${join(dir, 'legacy.csv')} }
+mapping:
+  externalId: id
+  attributes: { userName: email, email: email, mobilePhone: phone }
+  customAttributes: [managerEmail]
+  manager: { field: mgr, attribute: managerEmail, value: email }
+guardrails: { minRecords: 0, maxDeactivations: 1000, maxDeactivationPercent: 100, maxInvalidPercent: 100 }
+reports: { dir: ${join(dir, 'reports')} }
+`,
+    'legacy config',
+  );
+  const planned = async (store: StateStore, rows: string[]) => {
+    writeFileSync(join(dir, 'legacy.csv'), ['id,email,phone,mgr', ...rows].join('\n'));
+    const summary = await planSync(store, managed, { identitySourceId: '0oa1', mode: 'delta', dryRun: false });
+    const upserts: PlannedUpsert[] = [];
+    for await (const u of store.streamItems(summary.planId!, 'USER_UPSERT')) upserts.push(u);
+    return { summary, upserts };
+  };
+  const store = await openStateStore(`sqlite:${file}`);
+  try {
+    await store.migrate();
+    const first = await planned(store, ['M1,m1@example.com,,', 'E1,e1@example.com,+1 555 0001,M1']);
+    await applyPlan(store, first.summary.planId!, emptyOkta());
+    // As a store upgraded from before the profile column has them.
+    const db = new DatabaseSync(file);
+    db.exec('UPDATE confirmed_users SET profile = NULL');
+    db.close();
+    expect((await store.getConfirmedUser('0oa1', 'E1'))?.profile).toBeUndefined();
+
+    // E1's phone emptied and their manager gone from the export.
+    const second = await planned(store, ['E1,e1@example.com,,M1']);
+    expect(second.upserts.map((u) => u.profile)).toEqual([
+      {
+        userName: 'e1@example.com',
+        email: 'e1@example.com',
+        firstName: null,
+        lastName: null,
+        mobilePhone: null,
+        homeAddress: null,
+      },
+    ]);
   } finally {
     await store.close();
   }
