@@ -96,7 +96,7 @@ function recentLine(s: SyncSummary): string {
 }
 
 function countsLine(counts: Record<string, number>): string {
-  const keys = ['creates', 'updates', 'deactivations', 'invalid', 'unchanged'];
+  const keys = ['creates', 'updates', 'deactivations', 'invalid', 'unchanged', 'findings'];
   const shown = keys.filter((k) => counts[k] !== undefined).map((k) => `${counts[k]} ${k}`);
   return shown.length > 0 ? shown.join(', ') : JSON.stringify(counts);
 }

@@ -83,6 +83,7 @@ function emptyCounts(): PlanningCounts {
     membershipUpserts: 0,
     membershipDeletes: 0,
     managersNotFound: 0,
+    findings: 0,
   };
 }
 
@@ -582,6 +583,7 @@ export async function planSync(
     report.samples.held = held.items.map(({ externalId, from }) => ({ externalId, from }));
     report.invalid = [...invalidListed.items];
     report.findings = findings.list(MAX_INVALID_LISTED);
+    counts.findings = findings.count;
     const firstUpserts = scratch.db.prepare(
       'SELECT external_id, profile FROM upserts WHERE is_new = ? ORDER BY row LIMIT ?',
     );

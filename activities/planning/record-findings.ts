@@ -88,6 +88,10 @@ export class RecordFindings {
     }
   }
 
+  get count(): number {
+    return this.#found.size;
+  }
+
   /** The first `limit` findings by row. */
   list(limit: number): InvalidRecord[] {
     return [...this.#found.values()].sort((a, b) => a.row - b.row).slice(0, limit);

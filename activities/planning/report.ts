@@ -28,6 +28,8 @@ export interface PlanningCounts {
   membershipUpserts: number;
   membershipDeletes: number;
   managersNotFound: number;
+  /** Records planned despite something HR should fix (the report's `findings`). */
+  findings?: number;
 }
 
 /** The planning report: what the export held, what the plan does, what was refused and why. */

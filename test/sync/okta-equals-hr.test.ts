@@ -134,6 +134,9 @@ describe('Okta equals HR, exactly', () => {
     expect(user(h, 'E1011')?.profile.managerEmail).toBe('ingrid.bergstrom@example.com');
     expect(user(h, 'E1012')?.profile.managerEmail).toBe('mateo.garcia@example.com');
 
+    expect(renderSummary(second)).toContain(
+      '0 creates, 2 updates, 0 deactivations, 1 invalid, 46 unchanged, 10 findings',
+    );
     const report = await reportOf(second);
     expect(report.invalid.map((r) => r.externalId)).toEqual(['E1002']);
     const findings = Object.fromEntries(
