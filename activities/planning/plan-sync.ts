@@ -39,6 +39,8 @@ export interface PlanSyncInput {
 export interface OktaFacts {
   /** The identity source's user schema: a mapped attribute missing from it makes Okta refuse the record. */
   schema?: UserSchema;
+  /** Why the schema could not be read, when planning went ahead without it. */
+  schemaUnavailable?: string;
 }
 
 /**
@@ -199,6 +201,8 @@ export async function planSync(
     findings: [],
     guardrails: [],
   };
+  if (okta.schema) report.userSchema = { checked: true };
+  else if (okta.schemaUnavailable) report.userSchema = { checked: false, note: okta.schemaUnavailable };
   const sampleSize = config.reports.samples;
   const mapping = config.mapping;
   const manager = mapping.manager;

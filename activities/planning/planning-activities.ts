@@ -1,8 +1,10 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { SyncConfig } from '../mapping/config.ts';
+import { OKTA_FAILURE } from '../okta/failures.ts';
 import type { UserSchema } from '../okta/user-schema.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { planSync } from './plan-sync.ts';
-import type { PlanSummary, PlanSyncInput } from './plan-sync.ts';
+import type { OktaFacts, PlanSummary, PlanSyncInput } from './plan-sync.ts';
 
 export interface PlanningDependencies {
   store: StateStore;
@@ -17,10 +19,31 @@ export function createPlanningActivities({ store, config, okta }: PlanningDepend
   return {
     async planSync(input: PlanSyncInput): Promise<PlanSummary> {
       const resolved = typeof config === 'function' ? await config(input.identitySourceId) : config;
-      const schema = okta ? await okta.getUserSchema(input.identitySourceId) : undefined;
-      return planSync(store, resolved, input, schema ? { schema } : {});
+      return planSync(store, resolved, input, okta ? await oktaFacts(okta, input.identitySourceId) : {});
     },
   };
+}
+
+/**
+ * The identity source's user schema. That it is the app user schema of the same id is inferred, not documented: a
+ * 404 there (the sessions of the same id being found) is taken as the inference failing for this org, and the plan
+ * is checked against the configured attributes only, which the report says. Any other failure (no permission, say)
+ * fails planning: nothing is sent unchecked.
+ */
+async function oktaFacts(
+  okta: NonNullable<PlanningDependencies['okta']>,
+  identitySourceId: string,
+): Promise<OktaFacts> {
+  try {
+    return { schema: await okta.getUserSchema(identitySourceId) };
+  } catch (error) {
+    if (!(error instanceof ApplicationFailure) || error.type !== OKTA_FAILURE.identitySourceNotFound) throw error;
+    return {
+      schemaUnavailable:
+        `Okta answered 404 for the user schema at /api/v1/meta/schemas/apps/${identitySourceId}/default: ` +
+        'the mapping was checked against the configured attributes only',
+    };
+  }
 }
 
 export type PlanningActivities = ReturnType<typeof createPlanningActivities>;

@@ -59,6 +59,8 @@ export interface PlanningReport {
    * be followed), each saying what the plan does about it; the first MAX_INVALID_LISTED by row.
    */
   findings?: InvalidRecord[];
+  /** Whether profiles were checked against the identity source's user schema in Okta (absent: no Okta to ask). */
+  userSchema?: { checked: boolean; note?: string };
   guardrails: TrippedGuardrail[];
   /** The earliest day on which a record's lifecycle changes (a pre-hire window opens, a termination date comes). */
   nextLifecycleChange?: string;
@@ -109,6 +111,11 @@ export function renderReport(report: PlanningReport, format: 'text' | 'json'): s
   out.push(`  mode             ${report.mode}${report.dryRun ? ' (dry run: nothing will be sent)' : ''}`);
   out.push(`  created          ${report.createdAt} (HR day ${report.today})`);
   out.push(`  source           ${report.source.type} ${report.source.location}`);
+  if (report.userSchema) {
+    out.push(
+      `  user schema      ${report.userSchema.checked ? "checked against Okta's" : `NOT checked: ${report.userSchema.note}`}`,
+    );
+  }
   if (report.unreadable) {
     out.push('', `The export could not be read: ${report.unreadable}`, 'Nothing was planned; Okta is untouched.');
     return `${out.join('\n')}\n`;

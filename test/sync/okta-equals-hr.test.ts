@@ -86,6 +86,7 @@ describe('Okta equals HR, exactly', () => {
     expect(user(h, 'E1029')).toBeUndefined();
     expect(user(h, 'E1028')?.status).toBe('ACTIVE');
     const report = await reportOf(first);
+    expect(report.userSchema).toEqual({ checked: true });
     expect(report.invalid.map((r) => [r.externalId, r.field])).toEqual([['E1029', 'nickname']]);
     expect(report.invalid[0]?.reason).toContain("is not an attribute of the identity source's user schema in Okta");
     // Nothing Okta refused at import was recorded as applied: the session had no such record.
@@ -114,6 +115,19 @@ describe('Okta equals HR, exactly', () => {
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect((failure as WorkflowFailedError).cause?.message).toContain('grant the scope okta.schemas.read');
     expect(h.emulator.sessions({ identitySourceId: h.identitySourceId })).toEqual([]);
+  });
+
+  it('goes ahead on the configured attributes, and says so, when Okta has no user schema at the inferred address', async () => {
+    const h = await harnessForTest({
+      emulator: { faults: { script: [{ endpoint: 'get-user-schema', nth: 1, respond: 404 }] } },
+    });
+    const summary = await runSync(h);
+    expect(summary.outcome).toBe('applied');
+    expect((await reportOf(summary)).userSchema).toEqual({
+      checked: false,
+      note: expect.stringContaining('Okta answered 404 for the user schema') as unknown,
+    });
+    expect(h.emulator.users({ identitySourceId: h.identitySourceId }).length).toBe(summary.counts?.creates);
   });
 
   it('reports unsound manager references per record and keeps the manager Okta confirmed instead of stripping it', async () => {
