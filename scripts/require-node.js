@@ -1,4 +1,4 @@
-// Plain CommonJS so that any Node can run it: the one sentence an old Node gets instead of
+// Plain JavaScript so that any Node can run it: the one sentence an old Node gets instead of
 // ERR_UNKNOWN_FILE_EXTENSION. npm scripts run on the Node that `npm ci` installs (the `node` dev dependency), so
 // this speaks only when that one is missing (e.g. `npm ci --ignore-scripts`).
 const [major, minor] = process.versions.node.split('.').map(Number);
