@@ -1,6 +1,36 @@
-import { Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { isInProject, localStackConfigPath } from '../local-stack/paths.ts';
+import { CommandFailure } from './command-failure.ts';
 
-/** `-c, --config <file>`, the service config every long-running command and client command reads. */
+/**
+ * `-c, --config <file>`, the service config every long-running command and client command reads. Found in this
+ * order: `-c`, HR_OKTA_SYNC_CONFIG, then (run inside the project) the one the local stack (`npm start`) writes.
+ */
 export function configOption(): Option {
-  return new Option('-c, --config <file>', 'service config (YAML)').env('HR_OKTA_SYNC_CONFIG').makeOptionMandatory();
+  return new Option(
+    '-c, --config <file>',
+    'service config (YAML); default: $HR_OKTA_SYNC_CONFIG, else inside the project the local stack’s',
+  ).env('HR_OKTA_SYNC_CONFIG');
+}
+
+/** Fills in `--config` for a command that takes one and was given none (see configOption). */
+export function discoverConfig(command: Command): void {
+  if (!command.options.some((option) => option.attributeName() === 'config')) return;
+  if (command.getOptionValue('config') !== undefined) return;
+  const local = localStackConfigPath();
+  if (isInProject(process.cwd())) {
+    if (existsSync(local)) {
+      command.setOptionValueWithSource('config', local, 'default');
+      return;
+    }
+    throw new CommandFailure(
+      'No service config: pass -c <file> or set HR_OKTA_SYNC_CONFIG',
+      `start the local stack with \`npm start\`; it writes ${local}, which commands run in the project use`,
+    );
+  }
+  throw new CommandFailure(
+    'No service config: pass -c <file> or set HR_OKTA_SYNC_CONFIG',
+    'see docs/configuration.md for what goes in it',
+  );
 }
