@@ -25,6 +25,13 @@ export interface SyncProgress {
 }
 
 /** A `sync` run that ended without a summary (terminated, timed out, or failed before queuing its request). */
+/** The message of the innermost cause: "Activity task failed" says less than what made it fail. */
+export function innermostMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}
+
 export class SyncRunError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -50,7 +57,7 @@ export async function followSync(
       const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
       const summary = cause instanceof ApplicationFailure ? (cause.details?.[0] as SyncSummary | undefined) : undefined;
       if (summary?.outcome) return summary;
-      throw new SyncRunError(`Sync ${workflowId} ended without an outcome: ${cause?.message ?? String(error)}`, {
+      throw new SyncRunError(`Sync ${workflowId} ended without an outcome: ${innermostMessage(cause ?? error)}`, {
         cause: error,
       });
     },
