@@ -44,4 +44,7 @@ try {
   await program.parseAsync();
 } catch (error) {
   reportCommandError(error);
+  // A command that failed half-way may leave handles open (the Temporal runtime of a worker that never started):
+  // the process ends anyway, after its output has gone out.
+  setTimeout(() => process.exit(), 500).unref();
 }

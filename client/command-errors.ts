@@ -15,6 +15,12 @@ const DEBUG_VARIABLE = 'HR_OKTA_SYNC_DEBUG';
  */
 export function explainCommandError(error: unknown): ExplainedError {
   if (error instanceof CommandFailure) return { message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  if (error instanceof ConfigError && isSyncConfig(error)) {
+    return {
+      message: `${error.message.split(':')[0]!.replace('Invalid configuration in ', '')} is a sync config (HR source, mapping), not a service config`,
+      hint: 'a service config names it under `sync:`; inside the project, `npm start` writes one the CLI finds',
+    };
+  }
   if (error instanceof ConfigError) {
     return { message: error.message, hint: 'fix the lines named above; `hr-okta-sync config check` checks a config' };
   }
@@ -49,6 +55,13 @@ export function reportCommandError(error: unknown): void {
   if (hint) console.error(`hint: ${hint}`);
   if (process.env[DEBUG_VARIABLE] === '1') console.error(error);
   process.exitCode = 1;
+}
+
+/** A sync config (source, mapping, …) passed where a service config belongs. */
+function isSyncConfig(error: ConfigError): boolean {
+  return ['source', 'mapping'].every((key) =>
+    error.problems.some((problem) => problem.startsWith(`${key} `) && problem.endsWith('not a setting (misspelt?)')),
+  );
 }
 
 function isConnectionFailure(error: unknown): boolean {

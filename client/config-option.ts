@@ -14,11 +14,25 @@ export function configOption(): Option {
   ).env('HR_OKTA_SYNC_CONFIG');
 }
 
+/** Options made by optionalConfigOption: a command that can do without a config. */
+const OPTIONAL = new WeakSet<Option>();
+
+/** `-c, --config <file>` for a command that also works without one (found the same way when there is one). */
+export function optionalConfigOption(): Option {
+  const option = configOption();
+  OPTIONAL.add(option);
+  return option;
+}
+
 /** Fills in `--config` for a command that takes one and was given none (see configOption). */
 export function discoverConfig(command: Command): void {
-  if (!command.options.some((option) => option.attributeName() === 'config')) return;
-  if (command.getOptionValue('config') !== undefined) return;
+  const option = command.options.find((o) => o.attributeName() === 'config');
+  if (!option || command.getOptionValue('config') !== undefined) return;
   const local = localStackConfigPath();
+  if (OPTIONAL.has(option)) {
+    if (isInProject(process.cwd()) && existsSync(local)) command.setOptionValueWithSource('config', local, 'default');
+    return;
+  }
   if (isInProject(process.cwd())) {
     if (existsSync(local)) {
       command.setOptionValueWithSource('config', local, 'default');

@@ -166,10 +166,8 @@ export function registerStart(program: Command): void {
           `\`${config.temporal.taskQueue}\`, input {}).`,
       );
       say('Send a signed sample HR webhook (a joiner; one delta sync follows a few seconds later):');
-      say(
-        `  npx hr-okta-sync webhook-send --url ${webhooks.url}/webhooks/standard --file examples/webhook-joiner.json ` +
-          `--secret-file ${shown(files.webhookSecretFile)}`,
-      );
+      say('  npx hr-okta-sync webhook-send --file examples/webhook-joiner.json');
+      say(`  (to ${webhooks.url}/webhooks/standard, signed with the secret in ${shown(files.webhookSecretFile)})`);
       say(
         options.logFormat === 'json'
           ? 'Logs: JSON lines on standard error.'

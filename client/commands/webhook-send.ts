@@ -3,12 +3,16 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Webhook } from 'standardwebhooks';
 import { CommandFailure } from '../command-failure.ts';
+import { optionalConfigOption } from '../config-option.ts';
+import { loadServiceConfig } from '../../config/service-config.ts';
+import { readSecret, type SecretRef } from '../../config/secret-ref.ts';
 
 interface WebhookSendOptions {
-  url: string;
+  url?: string;
   file: string;
   secretEnv: string;
   secretFile?: string;
+  config?: string;
 }
 
 /**
@@ -19,15 +23,24 @@ export function registerWebhookSend(program: Command): void {
   program
     .command('webhook-send')
     .description('Sign an HR event (Standard Webhooks) and send it to a webhook receiver')
-    .requiredOption('--url <url>', 'the receiver, e.g. http://127.0.0.1:8787/webhooks/standard')
     .requiredOption('--file <file>', 'the event (JSON, the generic event schema of docs/webhooks.md)')
     .option(
-      '--secret-file <file>',
-      'file holding the whsec_ secret (npm start writes .cache/local-stack/webhook-secret)',
+      '--url <url>',
+      'the receiver, e.g. http://127.0.0.1:8787/webhooks/standard; default: webhooks of the config',
     )
+    .option('--secret-file <file>', 'file holding the whsec_ secret; default: the first of webhooks.standardSecrets')
     .option('--secret-env <name>', 'environment variable holding the whsec_ secret', 'HR_OKTA_SYNC_WEBHOOK_SECRET')
+    .addOption(optionalConfigOption())
     .action(async (options: WebhookSendOptions) => {
-      const secret = await readWebhookSecret(options);
+      const webhooks = options.config ? (await loadServiceConfig(options.config)).webhooks : undefined;
+      const url = options.url ?? (webhooks ? `http://${webhooks.host}:${webhooks.port}/webhooks/standard` : undefined);
+      if (!url) {
+        throw new CommandFailure(
+          'No receiver: pass --url',
+          'inside the project, `npm start` runs one and writes its config',
+        );
+      }
+      const secret = await readWebhookSecret(options, webhooks?.standardSecrets[0]);
       const event = await readEvent(options.file);
       const id = `evt_${randomUUID()}`;
       const body = JSON.stringify({ occurredAt: new Date().toISOString(), ...event, id });
@@ -43,7 +56,7 @@ export function registerWebhookSend(program: Command): void {
       }
       let response: Response;
       try {
-        response = await fetch(options.url, {
+        response = await fetch(url, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -56,7 +69,7 @@ export function registerWebhookSend(program: Command): void {
       } catch (error) {
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         throw new CommandFailure(
-          `Cannot reach ${options.url}: ${cause?.code ?? cause?.message ?? String(error)}`,
+          `Cannot reach ${url}: ${cause?.code ?? cause?.message ?? String(error)}`,
           'is the webhook receiver running? `npm start` runs one and prints its URL',
         );
       }
@@ -65,7 +78,7 @@ export function registerWebhookSend(program: Command): void {
     });
 }
 
-async function readWebhookSecret(options: WebhookSendOptions): Promise<string> {
+async function readWebhookSecret(options: WebhookSendOptions, configured?: SecretRef): Promise<string> {
   if (options.secretFile) {
     try {
       return (await readFile(options.secretFile, 'utf8')).trim();
@@ -76,11 +89,11 @@ async function readWebhookSecret(options: WebhookSendOptions): Promise<string> {
       );
     }
   }
-  const secret = process.env[options.secretEnv];
+  const secret = process.env[options.secretEnv] ?? (configured ? await readSecret(configured) : undefined);
   if (!secret) {
     throw new CommandFailure(
       `No webhook secret: ${options.secretEnv} is not set and no --secret-file was given`,
-      'pass --secret-file .cache/local-stack/webhook-secret for the local stack, or set the variable to the receiver’s whsec_ secret',
+      'pass --secret-file, or set the variable to the receiver’s whsec_ secret; inside the project, `npm start` provides one',
     );
   }
   return secret;
