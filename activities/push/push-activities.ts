@@ -419,7 +419,14 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
         );
       }
       if (untilFirstPoll > 0) await sleep(untilFirstPoll);
-      const session = await okta.getSession(input.identitySourceId, input.sessionId);
+      let session = await okta.getSession(input.identitySourceId, input.sessionId);
+      // A young import's next poll is under a second away: waited here, since Temporal fires a retry delay up to a
+      // second late.
+      while (session.status === 'TRIGGERED' && isYoung(input)) {
+        heartbeat();
+        await sleep(nextPollDelay(input));
+        session = await okta.getSession(input.identitySourceId, input.sessionId);
+      }
       if (session.status === 'TRIGGERED') {
         throw importPending(`Okta is still processing session ${session.id}`, nextPollDelay(input));
       }
@@ -523,6 +530,14 @@ const TEXT_PAGE = 2_000;
 const POLL_AFTER_AGE_SHARE = 0.25;
 /** …and no sooner than this. */
 const MIN_POLL_DELAY_MS = 250;
+
+/** An import whose next poll is under a second away (a share of its age): polled again within the attempt. */
+function isYoung(input: { triggeredAtMs?: number }): boolean {
+  return (
+    input.triggeredAtMs !== undefined &&
+    (Date.now() - input.triggeredAtMs) * POLL_AFTER_AGE_SHARE < AWAIT_IN_ACTIVITY_MS / 2
+  );
+}
 
 function nextPollDelay(input: { pollIntervalMs: number; triggeredAtMs?: number }): number {
   if (input.triggeredAtMs === undefined) return input.pollIntervalMs;
