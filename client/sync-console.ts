@@ -65,8 +65,14 @@ export function watchSyncs(
   let running: string | undefined;
   let pending = 0;
   let stopped = false;
+  let first = true;
   const look = async () => {
     const status: SyncStatus | undefined = await coordinatorStatus(client, identitySourceId).catch(() => undefined);
+    if (first) {
+      // What the coordinator did before this start was told then, or is in `status`.
+      for (const summary of status?.recent ?? []) told.add(key(summary));
+      first = false;
+    }
     if (!status) return;
     if (status.pendingHrEvents > pending) {
       say(`${clock()} HR events received (${status.pendingHrEvents} pending): a delta sync follows once they stop.`);
