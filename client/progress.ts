@@ -105,6 +105,8 @@ async function lookAt(client: Client, workflowId: string): Promise<SyncProgress 
 export interface ProgressRenderer {
   update(progress: SyncProgress): void;
   stop(): void;
+  /** Stops, then shows how the push ended when the last look did not (a short push ends between two looks). */
+  finish(summary: SyncSummary): void;
 }
 
 /**
@@ -171,6 +173,17 @@ export function progressRenderer(stream: NodeJS.WriteStream = process.stderr): P
     stop() {
       bar?.stop();
       bar = undefined;
+    },
+    finish(summary) {
+      this.stop();
+      const totals = summary.push?.totals;
+      if (!totals) return;
+      const sessions = summary.push?.sessionIds?.length ?? 0;
+      const line =
+        `  ${totals.recordsUploaded}/${totals.recordsUploaded} records uploaded, ${totals.recordsApplied} applied, ` +
+        `session ${sessions}/${sessions}, done, 429 waits ${totals.rateLimitWaits}`;
+      if (line !== lastPushLine) stream.write(`${line}\n`);
+      lastPushLine = line;
     },
   };
 }

@@ -73,7 +73,7 @@ export function registerSync(program: Command): void {
           renderer?.stop();
           throw new CommandFailure(error.message, 'the run is in the Temporal Web UI under its workflow id');
         }
-        renderer?.stop();
+        renderer?.finish(summary);
         if (quiet) console.log(JSON.stringify(summary, null, 2));
         else process.stdout.write(renderSummary(summary));
         if (!SUCCESSFUL_OUTCOMES.includes(summary.outcome)) process.exitCode = 1;
