@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { openStateStore } from '../activities/store/open.ts';
 import type { PlanStatus, StateStore } from '../activities/store/state-store.ts';
-import { ConfigError, loadServiceConfig, type ServiceConfig } from '../config/service-config.ts';
+import { loadServiceConfig, type ServiceConfig } from '../config/service-config.ts';
 import { resolveStoreUrl } from '../config/store-url.ts';
 import { connectTemporal } from './temporal-client.ts';
 import { configOption } from './config-option.ts';
@@ -19,13 +19,7 @@ export interface CliSession {
   store(): Promise<StateStore | undefined>;
 }
 
-/** A command's outcome that is not a crash: printed without a stack trace, exit code 1. */
-export class CommandFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CommandFailure';
-  }
-}
+export { CommandFailure } from './command-failure.ts';
 
 /** `-c, --config` and `--identity-source`, the options every sync command takes. */
 export function withSessionOptions(command: Command): Command {
@@ -34,10 +28,7 @@ export function withSessionOptions(command: Command): Command {
     .option('-s, --identity-source <id>', 'identity source (0oa…); default: okta.identitySourceId of the config');
 }
 
-/**
- * Runs a command body with a session, closes what it opened, and turns a config error or a CommandFailure into a
- * message on stderr and exit code 1.
- */
+/** Runs a command body with a session and closes what it opened; errors are reported by the CLI (command-errors). */
 export async function runWithSession(
   options: { config: string; identitySource?: string },
   body: (session: CliSession) => Promise<void>,
@@ -63,10 +54,6 @@ export async function runWithSession(
         return store;
       },
     });
-  } catch (error) {
-    if (!(error instanceof ConfigError || error instanceof CommandFailure)) throw error;
-    console.error(error.message);
-    process.exitCode = 1;
   } finally {
     await store?.close();
     await client?.connection.close();

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The one command line of hr-okta-sync. Each subcommand lives in its own module and registers itself here.
 import { Command } from 'commander';
+import { reportCommandError } from './command-errors.ts';
+import { discoverConfig } from './config-option.ts';
 
 type Register = (program: Command) => void;
 
@@ -31,10 +33,18 @@ COMMANDS.reject = COMMANDS.approve!;
 const program = new Command()
   .name('hr-okta-sync')
   .description('Keeps an Okta Custom Identity Source in step with an HR system, durably, on Temporal.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .hook('preAction', (_program, command) => discoverConfig(command));
 
 const named = COMMANDS[process.argv[2] ?? ''];
 const loaders = named ? [named] : [...new Set(Object.values(COMMANDS))];
 for (const register of await Promise.all(loaders.map((load) => load()))) register(program);
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (error) {
+  reportCommandError(error);
+  // A command that failed half-way may leave handles open (the Temporal runtime of a worker that never started):
+  // the process ends anyway, after its output has gone out.
+  setTimeout(() => process.exit(), 500).unref();
+}

@@ -25,6 +25,13 @@ export interface SyncProgress {
 }
 
 /** A `sync` run that ended without a summary (terminated, timed out, or failed before queuing its request). */
+/** The message of the innermost cause: "Activity task failed" says less than what made it fail. */
+export function innermostMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}
+
 export class SyncRunError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -50,7 +57,7 @@ export async function followSync(
       const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
       const summary = cause instanceof ApplicationFailure ? (cause.details?.[0] as SyncSummary | undefined) : undefined;
       if (summary?.outcome) return summary;
-      throw new SyncRunError(`Sync ${workflowId} ended without an outcome: ${cause?.message ?? String(error)}`, {
+      throw new SyncRunError(`Sync ${workflowId} ended without an outcome: ${innermostMessage(cause ?? error)}`, {
         cause: error,
       });
     },
@@ -98,6 +105,8 @@ async function lookAt(client: Client, workflowId: string): Promise<SyncProgress 
 export interface ProgressRenderer {
   update(progress: SyncProgress): void;
   stop(): void;
+  /** Stops, then shows how the push ended when the last look did not (a short push ends between two looks). */
+  finish(summary: SyncSummary): void;
 }
 
 /**
@@ -164,6 +173,17 @@ export function progressRenderer(stream: NodeJS.WriteStream = process.stderr): P
     stop() {
       bar?.stop();
       bar = undefined;
+    },
+    finish(summary) {
+      this.stop();
+      const totals = summary.push?.totals;
+      if (!totals) return;
+      const sessions = summary.push?.sessionIds?.length ?? 0;
+      const line =
+        `  ${totals.recordsUploaded}/${totals.recordsUploaded} records uploaded, ${totals.recordsApplied} applied, ` +
+        `session ${sessions}/${sessions}, done, 429 waits ${totals.rateLimitWaits}`;
+      if (line !== lastPushLine) stream.write(`${line}\n`);
+      lastPushLine = line;
     },
   };
 }

@@ -18,19 +18,30 @@ export const SecretRef = z
   .describe('A reference to a secret: `{ env: NAME }` or `{ file: PATH }`. Inline secrets are refused.');
 export type SecretRef = z.infer<typeof SecretRef>;
 
+/** A referenced secret that is not there: an unset variable or a file that cannot be read. */
+export class SecretUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SecretUnavailableError';
+  }
+}
+
 /** Reads a referenced secret. The error names the reference, never a value. */
 export async function readSecret(ref: SecretRef): Promise<string> {
   if ('env' in ref) {
     const value = process.env[ref.env];
-    if (!value) throw new Error(`Secret environment variable ${ref.env} is not set`);
+    if (!value) throw new SecretUnavailableError(`Secret environment variable ${ref.env} is not set`);
     return value;
   }
   try {
     return (await readFile(ref.file, 'utf8')).trim();
   } catch (error) {
-    throw new Error(`Secret file ${ref.file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
-      cause: error,
-    });
+    throw new SecretUnavailableError(
+      `Secret file ${ref.file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -5,6 +5,7 @@ import {
 import { createPlanningActivities, type PlanningDependencies } from '../activities/planning/planning-activities.ts';
 import { createPushActivities, type PushActivityDeps } from '../activities/push/push-activities.ts';
 import { describeWorker } from '../activities/worker-info.ts';
+import { identitySourceCheck } from '../activities/okta/identity-source-check.ts';
 
 export type ActivityDeps = PushActivityDeps & {
   syncConfig: PlanningDependencies['config'];
@@ -16,7 +17,11 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createPushActivities(deps),
     ...createPlanningActivities({ store: deps.store, config: deps.syncConfig, okta: deps.okta }),
-    ...createCoordinationActivities({ temporal: deps.temporal, defaults: deps.defaults }),
+    ...createCoordinationActivities({
+      temporal: deps.temporal,
+      defaults: deps.defaults,
+      checkIdentitySource: identitySourceCheck(deps.okta),
+    }),
     describeWorker,
   };
 }

@@ -71,6 +71,8 @@ export interface CarriedState {
 export interface ImportTimes {
   /** Processing time a record of the last completed import took (ms). */
   msPerRecord: number;
+  /** Records of the import the time was learned from: its fixed cost per import is spread over these. */
+  records?: number;
   /** When Okta finished the last completed import (epoch ms, Okta's clock): a later trigger queues behind it. */
   lastEndedAt: number;
 }

@@ -127,6 +127,15 @@ const OPEN_ONCE_IMPORT_ENDED = 'open-next-session-once-import-ended';
 const UPLOAD_SESSION_IN_ONE_ACTIVITY = 'upload-session-in-one-activity';
 /** Versioning marker: runs that started before it kept the import time it learned for the identity source's next push. */
 const REMEMBER_IMPORT_TIME = 'remember-import-time';
+/**
+ * Versioning marker: runs that started before it polled at a learned per-record time times the session's records
+ * (an import learned from one record, Okta's fixed cost included, put a 100-record session's first poll minutes out),
+ * and a whole poll interval after the trigger when nothing was known.
+ */
+const POLL_FROM_EARLIEST_IMPORT_END = 'poll-from-earliest-import-end';
+
+/** The first poll of an import nothing is known of: its end comes no sooner than this, and often not much later. */
+const FIRST_POLL_OF_UNKNOWN_IMPORT_MS = 1_000;
 
 /**
  * The share of the remembered import's records a first session needs for the remembered per-record time to estimate
@@ -177,6 +186,8 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   let importTimes: ImportTimes | undefined = carried.importTimes;
   /** Set when this run keeps what it learns of Okta's import time (REMEMBER_IMPORT_TIME). */
   let rememberImportTime = false;
+  /** Set when this run polls from the earliest end an import can have (POLL_FROM_EARLIEST_IMPORT_END). */
+  let pollFromEarliestEnd = false;
 
   const progress: PushProgress = {
     planId: input.planId,
@@ -293,6 +304,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
    * Durations come from Okta's own timestamps, so clocks are never compared.
    */
   function firstPollAt(summary: SessionSummary, trigger: { atMs: number; triggeredAt?: string }): number {
+    if (pollFromEarliestEnd) return earliestImportEnd(summary, trigger);
     const triggeredAt = Date.parse(trigger.triggeredAt ?? '');
     const remembered = rememberImportTime ? layout?.lastImportTime : undefined;
     if (!importTimes && remembered && summary.records >= remembered.records * REMEMBERED_TIME_MIN_RECORDS_SHARE) {
@@ -302,6 +314,21 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
     if (!importTimes || Number.isNaN(triggeredAt)) return trigger.atMs + options.pollIntervalMs;
     const queuedMs = Math.max(0, importTimes.lastEndedAt - triggeredAt);
     return trigger.atMs + queuedMs + importTimes.msPerRecord * summary.records * IMPORT_ESTIMATE_MARGIN;
+  }
+
+  /**
+   * The soonest Okta can have finished an import, from one learned import of `records` records that took
+   * `msPerRecord` each: Okta's time is a fixed cost plus a cost per record, neither known alone, so a larger session
+   * takes at least the whole learned time and a smaller one at least its share of it. Polls after the first come
+   * sooner the younger the import (awaitImport), so an import is seen done shortly after it is.
+   */
+  function earliestImportEnd(summary: SessionSummary, trigger: { atMs: number; triggeredAt?: string }): number {
+    const learned = importTimes ?? (rememberImportTime ? layout?.lastImportTime : undefined);
+    if (!learned) return trigger.atMs + Math.min(options.pollIntervalMs, FIRST_POLL_OF_UNKNOWN_IMPORT_MS);
+    const triggeredAt = Date.parse(trigger.triggeredAt ?? '');
+    const queuedMs = importTimes && !Number.isNaN(triggeredAt) ? Math.max(0, importTimes.lastEndedAt - triggeredAt) : 0;
+    const records = Math.min(summary.records, learned.records ?? summary.records);
+    return trigger.atMs + queuedMs + learned.msPerRecord * records * IMPORT_ESTIMATE_MARGIN;
   }
 
   /**
@@ -318,7 +345,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
     if (Number.isNaN(triggered) || Number.isNaN(ended)) return undefined;
     const startedAt = Math.max(triggered, importTimes?.lastEndedAt ?? triggered);
     if (records > 0 && ended > startedAt) {
-      importTimes = { msPerRecord: (ended - startedAt) / records, lastEndedAt: ended };
+      importTimes = { msPerRecord: (ended - startedAt) / records, records, lastEndedAt: ended };
       return importTimes.msPerRecord;
     }
     importTimes = importTimes && { ...importTimes, lastEndedAt: ended };
@@ -327,7 +354,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
 
   function awaitAndConfirm(
     summary: SessionSummary,
-    poll: { firstPollAt?: number; triggeredAt?: string } = {},
+    poll: { firstPollAt?: number; triggeredAt?: string; triggeredAtMs?: number } = {},
   ): PendingImport {
     const pending: PendingImport = { summary, ended: false, firstPollAt: poll.firstPollAt, done: Promise.resolve() };
     pending.done = (async () => {
@@ -337,6 +364,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         sessionId: summary.sessionId,
         pollIntervalMs: options.pollIntervalMs,
         ...(poll.firstPollAt === undefined ? {} : { firstPollAt: poll.firstPollAt }),
+        ...(poll.triggeredAtMs === undefined ? {} : { triggeredAtMs: poll.triggeredAtMs }),
       });
       summary.finishedAt = new Date().toISOString();
       if (status === 'COMPLETED') {
@@ -478,6 +506,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   try {
     layout = await store.prepareImport(input.planId);
     rememberImportTime = patched(REMEMBER_IMPORT_TIME);
+    pollFromEarliestEnd = patched(POLL_FROM_EARLIEST_IMPORT_END);
     const operationStarts = new Set(layout.operationStarts ?? []);
     progress.identitySourceId = layout.identitySourceId;
     progress.sessionsTotal = layout.sessions.length;
@@ -488,7 +517,12 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
 
     if (carried.pendingImport) {
       const summary = sessions.find((s) => s.sessionId === carried.pendingImport?.sessionId);
-      if (summary) pendingImport = awaitAndConfirm(summary, { firstPollAt: carried.pendingImport.firstPollAt });
+      if (summary) {
+        pendingImport = awaitAndConfirm(summary, {
+          firstPollAt: carried.pendingImport.firstPollAt,
+          ...(pollFromEarliestEnd && lastTriggeredAtMs !== undefined ? { triggeredAtMs: lastTriggeredAtMs } : {}),
+        });
+      }
     } else if (carried.nextSession === 0) {
       await clearTheWay();
     }
@@ -581,7 +615,11 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       pendingImport = awaitAndConfirm(
         summary,
         patched(POLL_AFTER_ESTIMATED_END)
-          ? { firstPollAt: firstPollAt(summary, { atMs: lastTriggeredAtMs, triggeredAt }), triggeredAt }
+          ? {
+              firstPollAt: firstPollAt(summary, { atMs: lastTriggeredAtMs, triggeredAt }),
+              triggeredAt,
+              ...(pollFromEarliestEnd ? { triggeredAtMs: lastTriggeredAtMs } : {}),
+            }
           : {},
       );
 

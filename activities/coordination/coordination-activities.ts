@@ -3,6 +3,8 @@ import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { PushTotals } from '../../workflows/push-messages.ts';
+import { OKTA_FAILURE } from '../../workflows/okta-failure-types.ts';
+import type { IdentitySourceVerdict } from '../okta/identity-source-check.ts';
 import type { pushPlan } from '../../workflows/push-plan.ts';
 import {
   coordinatorWorkflowId,
@@ -16,19 +18,32 @@ export interface CoordinationDeps {
   temporal: Client;
   /** The worker's defaults, from its config: what `{}` means. */
   defaults: { identitySourceId: string; taskQueue: string; coordinator?: CoordinatorOptions };
+  /** Whether Okta knows an identity source (identitySourceCheck); without it, every id is taken as it is. */
+  checkIdentitySource?: (identitySourceId: string) => Promise<IdentitySourceVerdict>;
 }
 
 /**
  * Activities that hand work to the one coordinator of an identity source. They live in activities because starting
  * or updating another workflow is I/O, and update-with-start makes "start it if needed, then queue" one atomic call.
  */
-export function createCoordinationActivities({ temporal, defaults }: CoordinationDeps) {
+export function createCoordinationActivities({ temporal, defaults, checkIdentitySource }: CoordinationDeps) {
   return {
     syncDefaults(): Promise<{ identitySourceId: string }> {
       return Promise.resolve({ identitySourceId: defaults.identitySourceId });
     },
 
+    /**
+     * Queues a request with the identity source's coordinator, starting it if needed; an id Okta does not know fails
+     * here, before a coordinator starts (and idles) for it or anything is planned.
+     */
     async enqueueSync(input: { identitySourceId: string; request: SyncRequest }): Promise<RequestAccepted> {
+      if ((await checkIdentitySource?.(input.identitySourceId)) === 'unknown') {
+        throw ApplicationFailure.nonRetryable(
+          `Okta does not know identity source ${input.identitySourceId}: check the id (Admin Console > Settings > ` +
+            'Integrations > Identity Sources) and the org URL; nothing was planned or started',
+          OKTA_FAILURE.identitySourceNotFound,
+        );
+      }
       const workflowId = coordinatorWorkflowId(input.identitySourceId);
       return temporal.workflow.executeUpdateWithStart(requestSyncUpdate, {
         args: [input.request],

@@ -399,13 +399,17 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
 
     /**
      * Polls a triggered session until Okta finishes it. Throws IMPORT_PENDING (retryable) while it is processing, and
-     * before `firstPollAt` (epoch ms: when the import can first have finished) without asking Okta at all.
+     * before `firstPollAt` (epoch ms: when the import can first have finished) without asking Okta at all. Given when
+     * the import was triggered, the next poll comes after a share of the import's age (at most the poll interval), so
+     * a short import is seen done soon after it is, and a long one costs no more polls than the interval allows.
      */
     async awaitImport(input: {
       identitySourceId: string;
       sessionId: string;
       pollIntervalMs: number;
       firstPollAt?: number;
+      /** When the import was triggered (epoch ms). */
+      triggeredAtMs?: number;
     }): Promise<ImportOutcome> {
       const untilFirstPoll = (input.firstPollAt ?? 0) - Date.now();
       if (untilFirstPoll > AWAIT_IN_ACTIVITY_MS) {
@@ -415,9 +419,16 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
         );
       }
       if (untilFirstPoll > 0) await sleep(untilFirstPoll);
-      const session = await okta.getSession(input.identitySourceId, input.sessionId);
+      let session = await okta.getSession(input.identitySourceId, input.sessionId);
+      // A young import's next poll is under a second away: waited here, since Temporal fires a retry delay up to a
+      // second late.
+      while (session.status === 'TRIGGERED' && isYoung(input)) {
+        heartbeat();
+        await sleep(nextPollDelay(input));
+        session = await okta.getSession(input.identitySourceId, input.sessionId);
+      }
       if (session.status === 'TRIGGERED') {
-        throw importPending(`Okta is still processing session ${session.id}`, input.pollIntervalMs);
+        throw importPending(`Okta is still processing session ${session.id}`, nextPollDelay(input));
       }
       await store.recordSessionStatus(session.id, session.status);
       return { status: session.status, endedAt: session.lastUpdated };
@@ -514,6 +525,25 @@ async function* itemTextPages(store: StateStore, planId: string, operation: Bulk
 }
 
 const TEXT_PAGE = 2_000;
+
+/** The next poll of an import still processing comes after this share of its age… */
+const POLL_AFTER_AGE_SHARE = 0.25;
+/** …and no sooner than this. */
+const MIN_POLL_DELAY_MS = 250;
+
+/** An import whose next poll is under a second away (a share of its age): polled again within the attempt. */
+function isYoung(input: { triggeredAtMs?: number }): boolean {
+  return (
+    input.triggeredAtMs !== undefined &&
+    (Date.now() - input.triggeredAtMs) * POLL_AFTER_AGE_SHARE < AWAIT_IN_ACTIVITY_MS / 2
+  );
+}
+
+function nextPollDelay(input: { pollIntervalMs: number; triggeredAtMs?: number }): number {
+  if (input.triggeredAtMs === undefined) return input.pollIntervalMs;
+  const age = Math.max(0, Date.now() - input.triggeredAtMs);
+  return Math.min(input.pollIntervalMs, Math.max(MIN_POLL_DELAY_MS, Math.round(age * POLL_AFTER_AGE_SHARE)));
+}
 
 function importPending(message: string, nextRetryDelay: number): ApplicationFailure {
   return ApplicationFailure.create({

@@ -1,12 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { join, relative } from 'node:path';
+import { Option, type Command } from 'commander';
+import { pino } from 'pino';
 import { loadSyncConfig } from '../../activities/mapping/config.ts';
-import { parseServiceConfig } from '../../config/service-config.ts';
-import { cacheDir, freePort, startDevServer } from '../../local-stack/temporal-dev-server.ts';
+import { loadServiceConfig } from '../../config/service-config.ts';
+import { writeLocalStackConfig } from '../../local-stack/local-config.ts';
+import { localStackDir, PROJECT_ROOT } from '../../local-stack/paths.ts';
+import { freePort, startDevServer } from '../../local-stack/temporal-dev-server.ts';
 import { startOktaEmulator } from '../../okta-emulator/index.ts';
 import { runWorker } from '../../worker/run-worker.ts';
 import { searchAttributeTypes } from '../../workflows/search-attributes.ts';
@@ -17,15 +18,15 @@ import { startWebhookServer } from '../webhook-server.ts';
 import { openStateStore } from '../../activities/store/open.ts';
 import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { createLogger } from '../../observability/logger.ts';
+import { describeSync, watchSyncs } from '../sync-console.ts';
 
-const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+const EXAMPLES = join(PROJECT_ROOT, 'examples');
 /** The local emulator's identity source: fixed, so a restarted stack finds its directory and its confirmed record. */
 const LOCAL_IDENTITY_SOURCE = '0oalocalhrsync000001';
-const TOKEN_VARIABLE = 'HR_OKTA_SYNC_LOCAL_OKTA_TOKEN';
-const WEBHOOK_SECRET_VARIABLE = 'HR_OKTA_SYNC_WEBHOOK_SECRET';
 
 interface StartOptions {
   once?: boolean;
+  logFormat: 'text' | 'json';
   temporalPort: string;
   uiPort: string;
   oktaPort: string;
@@ -56,12 +57,21 @@ export function registerStart(program: Command): void {
     .option('--ui-port <port>', 'Temporal Web UI port (a free one if taken)', '8233')
     .option('--okta-port <port>', 'Okta emulator port (a free one if taken)', '8081')
     .option('--webhook-port <port>', 'webhook receiver port (a free one if taken)', '8787')
+    .addOption(
+      new Option('--log-format <format>', 'text: plain lines here, JSON logs to a file; json: JSON logs here')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .action(async (options: StartOptions) => {
-      const dir = join(cacheDir(), 'local-stack');
+      const dir = localStackDir();
       await mkdir(dir, { recursive: true });
       const say = (line: string) => console.log(line);
+      const logFile = join(dir, 'local-stack.log');
+      const logs = options.logFormat === 'json' ? undefined : pino.destination({ dest: logFile, sync: false });
+      const logger = (service: string) =>
+        createLogger({ level: 'info', base: { service }, ...(logs ? { destination: logs } : {}) });
 
-      say('Starting the Temporal dev server (the first start builds the Temporal CLI: a few minutes, once)…');
+      say('Starting the Temporal dev server…');
       const temporal = await startDevServer({
         port: await portOr(Number(options.temporalPort)),
         uiPort: await portOr(Number(options.uiPort)),
@@ -71,38 +81,32 @@ export function registerStart(program: Command): void {
 
       const syncConfigPath = join(EXAMPLES, 'hr-okta-sync.yaml');
       const syncConfig = await loadSyncConfig(syncConfigPath);
-      const token = randomBytes(21).toString('base64url');
+      const oktaPort = await portOr(Number(options.oktaPort));
+      const webhookPort = await portOr(Number(options.webhookPort));
+      const files = await writeLocalStackConfig({
+        temporalAddress: temporal.address,
+        namespace: temporal.namespace,
+        oktaUrl: `http://127.0.0.1:${oktaPort}`,
+        identitySourceId: LOCAL_IDENTITY_SOURCE,
+        syncConfigPath,
+        webhookPort,
+      });
       // Okta's rules, with the five-minute rule and import times shortened so that a demo does not wait.
       const okta = await startOktaEmulator({
-        port: await portOr(Number(options.oktaPort)),
+        port: oktaPort,
         identitySources: [{ id: LOCAL_IDENTITY_SOURCE, customAttributes: syncConfig.mapping.customAttributes }],
-        apiTokens: [{ token }],
+        apiTokens: [{ token: files.okta.token }],
         durations: { fiveMinuteRuleMs: 10_000, importProcessingMs: 2_000, importProcessingPerRecordMs: 1 },
         stateFile: join(dir, 'okta-emulator.json'),
       });
-      process.env[TOKEN_VARIABLE] = token;
-
-      const config = parseServiceConfig(
-        {
-          temporal: { address: temporal.address, namespace: temporal.namespace, encryption: { required: false } },
-          okta: {
-            orgUrl: okta.url,
-            identitySourceId: LOCAL_IDENTITY_SOURCE,
-            auth: { type: 'ssws', token: { env: TOKEN_VARIABLE } },
-            rateLimitShare: 1,
-          },
-          store: { url: `sqlite:${join(dir, 'state.db')}` },
-          worker: { http: { port: 0 }, runtimeMetrics: false },
-          log: { level: 'warn' },
-          sync: syncConfigPath,
-        },
-        'the local stack',
-      );
+      // The config the CLI finds, read as the CLI reads it (no HR_OKTA_SYNC__* overrides: the stack is local).
+      const config = await loadServiceConfig(files.configPath, { env: {} });
       let workerHealth = '';
       const ready = Promise.withResolvers<void>();
       const stopWorker = new AbortController();
       const worker = runWorker(config, {
         stop: stopWorker.signal,
+        logger: logger('worker'),
         onReady: ({ healthUrl }) => {
           workerHealth = healthUrl;
           ready.resolve();
@@ -113,16 +117,15 @@ export function registerStart(program: Command): void {
 
       const client = await connectTemporal(config);
       const store = await openStateStore(config.store.url);
-      const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
       const webhooks = await startWebhookServer({
         temporal: client,
         store,
         identitySourceId: LOCAL_IDENTITY_SOURCE,
         taskQueue: config.temporal.taskQueue,
         coordinator: coordinatorOptionsOf(config),
-        standardSecrets: [webhookSecret],
-        port: await portOr(Number(options.webhookPort)),
-        logger: createLogger({ level: 'warn', base: { service: 'webhook-server' } }),
+        standardSecrets: [files.webhookSecret],
+        port: webhookPort,
+        logger: logger('webhook-server'),
       });
 
       const uiUrl = `${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`;
@@ -137,13 +140,15 @@ export function registerStart(program: Command): void {
       );
 
       let failed = false;
+      let first: SyncSummary | undefined;
       try {
-        const summary = (await client.workflow.execute(sync, {
+        first = (await client.workflow.execute(sync, {
           taskQueue: config.temporal.taskQueue,
           workflowId: `sync-${LOCAL_IDENTITY_SOURCE}-first-${Date.now()}`,
           args: [{}],
         })) as SyncSummary;
-        printSummary(summary, say);
+        say(describeSync(first));
+        if (first.reportPath) say(`Report: ${shown(first.reportPath)}`);
       } catch (error) {
         failed = true;
         console.error(
@@ -151,16 +156,29 @@ export function registerStart(program: Command): void {
         );
       }
       say('');
-      say('Next: edit examples/hr-export.csv, then start a sync from the Web UI ("Start Workflow": type `sync`,');
-      say(`task queue \`${config.temporal.taskQueue}\`, input {}) or with:`);
-      say(`  HR_OKTA_SYNC__TEMPORAL__ADDRESS=${temporal.address} npx hr-okta-sync sync --wait`);
-      say('Send a signed sample HR webhook (a joiner; one delta sync follows a few seconds later):');
+      say(`The CLI, run in this project, uses the service config ${shown(files.configPath)}`);
+      say(`(the emulator's API token is in ${shown(files.oktaTokenFile)}). Edit examples/hr-export.csv, then:`);
+      say('  npx hr-okta-sync sync --wait     # a delta sync, followed to its end');
+      say('  npx hr-okta-sync status          # what the coordinator does now');
+      say('  npx hr-okta-sync report          # the latest planning report');
       say(
-        `  ${WEBHOOK_SECRET_VARIABLE}=${webhookSecret} npx hr-okta-sync webhook-send ` +
-          `--url ${webhooks.url}/webhooks/standard --file examples/webhook-joiner.json`,
+        'Or start one in the Web UI ("Start Workflow": type `sync`, task queue ' +
+          `\`${config.temporal.taskQueue}\`, input {}).`,
       );
+      say('Send a signed sample HR webhook (a joiner; one delta sync follows a few seconds later):');
+      say('  npx hr-okta-sync webhook-send --file examples/webhook-joiner.json');
+      say(`  (to ${webhooks.url}/webhooks/standard, signed with the secret in ${shown(files.webhookSecretFile)})`);
+      say(
+        options.logFormat === 'json'
+          ? 'Logs: JSON lines on standard error.'
+          : `Logs (JSON lines): ${shown(logFile)}; \`npm start -- --log-format json\` prints them here instead.`,
+      );
+      const watcher = options.once
+        ? undefined
+        : watchSyncs(client, LOCAL_IDENTITY_SOURCE, say, { alreadyTold: first ? [first] : [] });
 
       const stop = async () => {
+        await watcher?.stop();
         await webhooks.stop();
         await client.connection.close();
         stopWorker.abort();
@@ -184,18 +202,8 @@ export function registerStart(program: Command): void {
     });
 }
 
-function printSummary(summary: SyncSummary, say: (line: string) => void): void {
-  const counts = summary.counts ?? {};
-  say(
-    `Sync ${summary.outcome}: ${counts.recordsRead ?? 0} HR records read, ${counts.creates ?? 0} to create, ` +
-      `${counts.updates ?? 0} to update, ${counts.deactivations ?? 0} to deactivate, ${counts.invalid ?? 0} invalid, ` +
-      `${counts.unchanged ?? 0} unchanged.`,
-  );
-  if (summary.push?.totals) {
-    say(
-      `Okta applied ${summary.push.totals.recordsApplied} records in ${summary.push.sessionIds?.length ?? 0} import session(s); ` +
-        `push workflow ${summary.push.workflowId}.`,
-    );
-  }
-  if (summary.reportPath) say(`Report: ${summary.reportPath}`);
+/** A path as a person in the project types it: relative to the current folder when inside it. */
+function shown(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside && !inside.startsWith('..') ? inside : path;
 }

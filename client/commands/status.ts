@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import type { PlanHeader } from '../../activities/store/state-store.ts';
 import { pushProgressQuery } from '../../workflows/push-messages.ts';
-import { ANY_PLAN_STATUS, runWithSession, withSessionOptions } from '../cli-session.ts';
+import { identitySourceCheck, type IdentitySourceVerdict } from '../../activities/okta/identity-source-check.ts';
+import { createOktaClient } from '../../worker/okta-client.ts';
+import {
+  ANY_PLAN_STATUS,
+  CommandFailure,
+  runWithSession,
+  withSessionOptions,
+  type CliSession,
+} from '../cli-session.ts';
 import { coordinatorStatus } from '../sync-client.ts';
 import { renderIdle, renderStatus } from '../sync-text.ts';
 
@@ -39,6 +47,12 @@ export function registerStatus(program: Command): void {
         const applied = await store?.findLatestPlan(session.identitySourceId, ['applied']);
         if (applied && applied.planId !== latest?.planId) plans.push(applied);
         const latestPlans = plans.map(({ report: _report, ...header }) => header);
+        if (latestPlans.length === 0 && (await askOkta(session)) === 'unknown') {
+          throw new CommandFailure(
+            `Okta does not know identity source ${session.identitySourceId}, and nothing was ever synced to it`,
+            'check the id given with -s (or okta.identitySourceId of the config) and okta.orgUrl',
+          );
+        }
         if (options.json) {
           console.log(
             JSON.stringify({ running: false, identitySourceId: session.identitySourceId, latestPlans }, null, 2),
@@ -46,4 +60,10 @@ export function registerStatus(program: Command): void {
         } else process.stdout.write(renderIdle(session.identitySourceId, latestPlans));
       }),
     );
+}
+
+/** Whether Okta knows the identity source, when this machine holds the config's Okta credentials. */
+async function askOkta(session: CliSession): Promise<IdentitySourceVerdict> {
+  const okta = await createOktaClient(session.config.okta).catch(() => undefined);
+  return okta ? identitySourceCheck(okta)(session.identitySourceId) : 'unverified';
 }

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { sync } from '../../workflows/sync.ts';
 import { syncRequestQuery, type RequestAccepted, type SyncInput } from '../../workflows/sync-messages.ts';
 import { runWithSession, withSessionOptions } from '../cli-session.ts';
-import { followSync, progressRenderer, SyncRunError } from '../progress.ts';
+import { followSync, innermostMessage, progressRenderer, SyncRunError } from '../progress.ts';
+import { CommandFailure } from '../command-failure.ts';
 import { renderSummary, SUCCESSFUL_OUTCOMES } from '../sync-text.ts';
 
 interface SyncOptions {
@@ -70,11 +71,9 @@ export function registerSync(program: Command): void {
         } catch (error) {
           if (!(error instanceof SyncRunError)) throw error;
           renderer?.stop();
-          console.error(error.message);
-          process.exitCode = 1;
-          return;
+          throw new CommandFailure(error.message, 'the run is in the Temporal Web UI under its workflow id');
         }
-        renderer?.stop();
+        renderer?.finish(summary);
         if (quiet) console.log(JSON.stringify(summary, null, 2));
         else process.stdout.write(renderSummary(summary));
         if (!SUCCESSFUL_OUTCOMES.includes(summary.outcome)) process.exitCode = 1;
@@ -90,6 +89,20 @@ async function waitForAcceptance(client: Client, workflowId: string): Promise<Re
       .withDeadline(deadline, () => client.workflow.getHandle(workflowId).query(syncRequestQuery))
       .catch(() => undefined);
     if (seen?.accepted) return seen.accepted;
+    const description = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
+    if (description?.status.name === 'FAILED') {
+      const failure = await client.workflow
+        .getHandle(workflowId)
+        .result()
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      throw new CommandFailure(`The sync was not queued: ${innermostMessage(failure)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return undefined;
