@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_ENCODING, isKnownEncoding } from '../hr/encodings.ts';
 
 /**
  * The sync configuration of one identity source: where the HR export comes from, how a record becomes an Okta
@@ -91,12 +92,22 @@ const httpPagination = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('page'), param: z.string().min(1), start: z.number().int().default(1) }),
 ]);
 
+/**
+ * The export's character encoding, as a WHATWG label (utf-8, windows-1252, latin1, iso-8859-15, utf-16le, …): bytes
+ * that are not valid in it refuse the export with their line and column.
+ */
+const encoding = z
+  .string()
+  .refine(isKnownEncoding, { message: 'is not an encoding label Node reads (e.g. utf-8, windows-1252, latin1)' })
+  .default(DEFAULT_ENCODING);
+
 export const sourceSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('csv'),
     /** A local file path (relative to the config file) or an https:// URL. */
     location: z.string().min(1),
     delimiter: z.string().min(1).max(4).default(','),
+    encoding,
     headers: z.record(z.string(), secretText).default({}),
   }),
   z.strictObject({
@@ -104,17 +115,20 @@ export const sourceSchema = z.discriminatedUnion('type', [
     location: z.string().min(1),
     /** Dot path to the array of records (e.g. `Report_Entry` for Workday RaaS); empty when the root is the array. */
     recordsPath: z.string().default(''),
+    encoding,
     headers: z.record(z.string(), secretText).default({}),
   }),
   z.strictObject({
     type: z.literal('ndjson'),
     location: z.string().min(1),
+    encoding,
     headers: z.record(z.string(), secretText).default({}),
   }),
   z.strictObject({
     type: z.literal('http'),
     url: z.url(),
     method: z.enum(['GET', 'POST']).default('GET'),
+    encoding,
     headers: z.record(z.string(), secretText).default({}),
     basicAuth: z.strictObject({ username: secretText, password: z.string() }).optional(),
     /** A JSON body for POST (e.g. BambooHR's custom report field list). */

@@ -134,7 +134,9 @@ describe('bad HR input: reported, skipped, never destructive', () => {
     const { summary, report } = await plan('malformed.csv');
     expect(summary.outcome).toBe('unreadable');
     expect(summary.planId).toBeUndefined();
-    expect(report.unreadable).toMatch(/malformed CSV after record 1: .*Quote Not Closed/i);
+    expect(report.unreadable).toBe(
+      'malformed CSV after record 1, at line 4, field 3 (last_name): Quote Not Closed: a quoted field is still open at the end of the export',
+    );
     expect(await store.findLatestPlan('0oa1', ['planned', 'awaiting-approval', 'dry-run'])).toBeUndefined();
   });
 
