@@ -16,6 +16,7 @@ import { fingerprint } from './fingerprint.ts';
 import { FirstRows } from './first-rows.ts';
 import { foldHrEvents } from './hr-event-overlay.ts';
 import { evaluateGuardrails } from './guardrails.ts';
+import { KeyChanges, LoginNames } from './lookalikes.ts';
 import type { TrippedGuardrail } from './guardrails.ts';
 import { MAX_INVALID_LISTED, writeReport } from './report.ts';
 import type { InvalidRecord, PlanningCounts, PlanningReport } from './report.ts';
@@ -241,6 +242,8 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
     const refs = new Map<string, Ref>();
     const refOf = (key: string) => (byExternalId ? people.get(key)?.ref : refs.get(key));
     const takenRefs: Ref[] = [];
+    const loginNames = new LoginNames();
+    const keyChanges = new KeyChanges();
 
     /** The person a record names, when it is the first to; a second record makes every record of theirs invalid. */
     const firstNaming = (row: number, line: number | null, externalId: string, invalid: boolean) => {
@@ -260,6 +263,7 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
     };
     const decide = (row: number, externalId: string, person: Person, profile: Profile) => {
       const print = fingerprint(profile);
+      loginNames.note(externalId, profile, person.confirmed === undefined);
       if (full || person.confirmed === undefined || !person.active || person.confirmed !== print) {
         const isNew = person.confirmed === undefined;
         addUpsert.run(row, externalId, JSON.stringify(profile), print, isNew ? 1 : 0);
@@ -473,8 +477,10 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         case 'update':
           counts.validActive++;
           if (person.outcome === 'unchanged') counts.unchanged++;
-          else if (person.outcome === 'create') counts.creates++;
-          else counts.updates++;
+          else if (person.outcome === 'create') {
+            counts.creates++;
+            keyChanges.arrived(externalId);
+          } else counts.updates++;
           if (person.managerMissing) counts.managersNotFound++;
           break;
         case 'absent':
@@ -491,10 +497,18 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         addDeactivation.run(externalId);
         scratch.wrote();
         counts.deactivations++;
-        if (person.active) newDeactivations++;
+        if (person.active) {
+          newDeactivations++;
+          keyChanges.left(externalId);
+        }
         if (report.samples.deactivations.length < sampleSize) report.samples.deactivations.push(externalId);
       }
     }
+    const lookalikes = loginNames.pairs((id) => {
+      const person = people.get(id);
+      return person !== undefined && person.valid && ['unchanged', 'create', 'update'].includes(person.outcome);
+    });
+    loginNames.clear();
     report.samples.held = held.items.map(({ externalId, from }) => ({ externalId, from }));
     report.invalid = [...invalidListed.items];
     const firstUpserts = scratch.db.prepare(
@@ -573,6 +587,8 @@ export async function planSync(store: StateStore, config: SyncConfig, input: Pla
         ...(previous ? { previous } : {}),
         fields: fieldNames,
         mappedFields: mappedFields(config.mapping),
+        suspiciousKeys: keyChanges.pairs(),
+        lookalikes,
       },
       config.guardrails,
     );
