@@ -8,7 +8,6 @@ export type KeyOutcome = { ok: true; key: string } | { ok: false; reason: string
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 const ZERO_WIDTH = /[\u200b-\u200d\u2060\ufeff\u00ad\u180e]/u;
 // Control characters (NUL included), then format characters, line and paragraph separators and odd spaces.
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /\p{Cc}/u;
 const SPACE = /[^\P{Zs} ]/u;
 const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u;

@@ -76,10 +76,7 @@ function mapPerson(record: HrRecord, mapping: MappingConfig, today: string, exte
     const status = (fieldValue(record, lifecycle.status.field) ?? '').trim();
     if (lifecycle.status.terminated.includes(status)) return { ...person, disposition: 'terminated' };
     if (!lifecycle.status.active.includes(status)) {
-      throw new MappingIssue(
-        lifecycle.status.field,
-        `status "${status}" is neither active nor terminated in the mapping`,
-      );
+      throw new MappingIssue(lifecycle.status.field, 'is a status neither active nor terminated in the mapping');
     }
   }
   if (lifecycle.terminationDate) {
@@ -166,11 +163,11 @@ function hrDay(record: HrRecord, field: string, pattern: string): string | undef
   if (!text) return undefined;
   const strict = pattern === 'yyyy-MM-dd' ? strictDay(text) : undefined;
   if (strict !== undefined) {
-    if (strict === null) throw new MappingIssue(field, `"${text}" is not a date in the format ${pattern}`);
+    if (strict === null) throw new MappingIssue(field, `is not a date in the format ${pattern}`);
     return strict;
   }
   const date = parseHrDate(text, pattern);
-  if (!date) throw new MappingIssue(field, `"${text}" is not a date in the format ${pattern}`);
+  if (!date) throw new MappingIssue(field, `is not a date in the format ${pattern}`);
   return pattern === 'iso' ? date.toISOString().slice(0, 10) : format(date, 'yyyy-MM-dd');
 }
 

@@ -30,7 +30,7 @@ it('takes real calendar days in yyyy-MM-dd, leap days included', () => {
   expect(map('2020-01-01', '2026-06-01')).toMatchObject({ ok: true, person: { disposition: 'terminated' } });
 });
 
-it('refuses days that do not exist, naming the field and the text', () => {
+it('refuses days that do not exist, naming the field, never the text', () => {
   for (const [hired, left] of [
     ['2020-01-01', '2026-02-30'],
     ['2020-01-01', '1900-02-29'],
@@ -40,12 +40,12 @@ it('refuses days that do not exist, naming the field and the text', () => {
   ] as const) {
     expect(map(hired, left)).toEqual({
       ok: false,
-      problem: { externalId: 'E1', field: 'left', reason: `"${left}" is not a date in the format yyyy-MM-dd` },
+      problem: { externalId: 'E1', field: 'left', reason: 'is not a date in the format yyyy-MM-dd' },
     });
   }
   expect(map('2026-02-30')).toEqual({
     ok: false,
-    problem: { externalId: 'E1', field: 'hired', reason: '"2026-02-30" is not a date in the format yyyy-MM-dd' },
+    problem: { externalId: 'E1', field: 'hired', reason: 'is not a date in the format yyyy-MM-dd' },
   });
 });
 
@@ -57,7 +57,7 @@ it('refuses a day that does not exist in a date transform too', () => {
     problem: {
       externalId: 'E1',
       field: 'hireDate',
-      reason: 'hired "2023-02-29" is not a date in the format yyyy-MM-dd',
+      reason: 'hired is not a date in the format yyyy-MM-dd',
     },
   });
   expect(mapRecord({ id: 'E1', email: 'e1@example.com', hired: ' 2024-02-29 ' }, plain, today)).toMatchObject({
