@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseYamlDocument } from '../../config/yaml-document.ts';
+import { inlineSecrets } from './inline-secrets.ts';
 import { DEFAULT_ENCODING, isKnownEncoding } from '../hr/encodings.ts';
 
 /**
@@ -247,6 +248,9 @@ export class SyncConfigError extends Error {
   }
 }
 
+const INLINE_SECRET_REFUSED =
+  'inline secrets are refused: write ${env:NAME} (an environment variable the worker has) in its place';
+
 const baseAttributes = ['userName', 'email', 'firstName', 'lastName', 'secondEmail', 'mobilePhone', 'homeAddress'];
 
 /**
@@ -254,23 +258,26 @@ const baseAttributes = ['userName', 'email', 'firstName', 'lastName', 'secondEma
  * resolved against `baseDir` (the config file's folder).
  */
 export function parseSyncConfig(text: string, origin: string, baseDir?: string): SyncConfig {
-  const document = parseDocument(text, { prettyErrors: false });
-  if (document.errors.length > 0) {
-    const error = document.errors[0]!;
-    throw new SyncConfigError(`${origin}: YAML error at line ${error.linePos?.[0]?.line ?? '?'}: ${error.message}`);
-  }
+  const { document, errors, position } = parseYamlDocument(text);
+  if (errors.length > 0) throw new SyncConfigError(errors.map((e) => `${origin}: YAML error at ${e}`).join('\n'));
   const result = syncConfigSchema.safeParse(document.toJS());
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const path = issue.path.map(String);
       const node = path.length > 0 ? document.getIn(path, true) : undefined;
       const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      const line = range ? ` (line ${lineOf(text, range[0])})` : '';
+      const line = range ? ` (line ${position(range[0]).line})` : '';
       return `${origin}: ${path.join('.') || '(root)'}${line}: ${issue.message}`;
     });
     throw new SyncConfigError(lines.join('\n'));
   }
   const config = result.data;
+  const secrets = inlineSecrets(config.source).map((path) => {
+    const range = (document.getIn(path, true) as { range?: [number, number, number] } | undefined)?.range;
+    const line = range ? ` (line ${position(range[0]).line})` : '';
+    return `${origin}: ${path.join('.')}${line}: ${INLINE_SECRET_REFUSED}`;
+  });
+  if (secrets.length > 0) throw new SyncConfigError(secrets.join('\n'));
   const undeclared = Object.keys(config.mapping.attributes).filter(
     (a) => !baseAttributes.includes(a) && !config.mapping.customAttributes.includes(a),
   );
@@ -311,12 +318,6 @@ export async function loadSyncConfig(path: string): Promise<SyncConfig> {
 
 function resolvePath(baseDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
-}
-
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }
 
 function* allValueSpecs(mapping: MappingConfig): Iterable<[string, ValueSpec]> {
