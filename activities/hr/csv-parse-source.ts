@@ -21,6 +21,8 @@ export async function* readCsvWithCsvParse(
 ): AsyncIterable<SourceRecord> {
   // The header as parsed, for naming the field of a refusal (csv-parse refuses before it hands over what it read).
   let parsedHeader: string[] | undefined;
+  // Where the last record parsed ends: a record that never ends (an unclosed quote) starts after it.
+  let parsedUpTo = 0;
   const parser = parse({
     bom: false, // dropped by the decoder, once
     delimiter: input.delimiter,
@@ -28,8 +30,9 @@ export async function* readCsvWithCsvParse(
     skip_empty_lines: true,
     info: true,
     // With `info`, csv-parse hands each record over as { record, info } (its types do not say so).
-    on_record: ((chunk: { record: string[] }) => {
+    on_record: ((chunk: { record: string[]; info: { lines: number } }) => {
       parsedHeader ??= chunk.record.map((name) => name.trim());
+      parsedUpTo = chunk.info.lines;
       return chunk;
     }) as unknown as (record: string[]) => string[],
   });
@@ -53,7 +56,9 @@ export async function* readCsvWithCsvParse(
     }
   } catch (error) {
     if (error instanceof SourceUnreadable) throw error;
-    throw new SourceUnreadable(describeCsvError(error, row, parsedHeader));
+    throw new SourceUnreadable(
+      describeCsvError(error, { recordsBefore: row, header: parsedHeader, lastLine: parsedUpTo }),
+    );
   } finally {
     text.destroy();
     bytes.destroy();

@@ -126,7 +126,7 @@ export function evaluateGuardrails(input: GuardrailInput, config: GuardrailsConf
       guardrail: 'suspicious-key-change',
       measured: keys.length,
       threshold: 0,
-      message: `${keys.length} people leave while a near-identical externalId arrives (the same person re-keyed?): ${named(
+      message: `people leave while a near-identical externalId arrives (the same person re-keyed?): ${named(
         keys.map((p) => `${p.leaving} leaves, ${p.arriving} arrives (${p.difference})`),
       )}`,
     });
@@ -137,7 +137,7 @@ export function evaluateGuardrails(input: GuardrailInput, config: GuardrailsConf
       guardrail: 'lookalike-account',
       measured: lookalikes.length,
       threshold: 0,
-      message: `${lookalikes.length} new accounts look like another person's (Unicode confusables): ${named(
+      message: `new accounts look like another person's (Unicode confusables): ${named(
         lookalikes.map((p) => `${p.arriving}'s ${p.attribute} looks like ${p.existing}'s`),
       )}`,
     });

@@ -135,7 +135,7 @@ describe('bad HR input: reported, skipped, never destructive', () => {
     expect(summary.outcome).toBe('unreadable');
     expect(summary.planId).toBeUndefined();
     expect(report.unreadable).toBe(
-      'malformed CSV after record 1, at line 4, field 3 (last_name): Quote Not Closed: a quoted field is still open at the end of the export',
+      'malformed CSV after record 1, at line 3, field 3 (last_name): Quote Not Closed: a quote opens a field that no quote closes',
     );
     expect(await store.findLatestPlan('0oa1', ['planned', 'awaiting-approval', 'dry-run'])).toBeUndefined();
   });

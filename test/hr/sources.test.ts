@@ -81,13 +81,14 @@ describe('HR sources', () => {
     await once(server, 'listening');
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     process.env.TEST_HR_TOKEN = 'sekret';
+    process.env.TEST_HR_KEY = 'key';
     try {
       const byCursor = await read(
         `{ type: http, url: '${base}/cursor', headers: { Authorization: 'Bearer \${env:TEST_HR_TOKEN}' }, recordsPath: data.people, pagination: { type: cursor, path: next, param: after } }`,
       );
       expect(byCursor.rows).toEqual([{ id: '1' }, { id: '2' }, { id: '3' }]);
       const byLink = await read(
-        `{ type: http, method: POST, url: '${base}/link', body: { fields: [id] }, basicAuth: { username: key, password: x }, recordsPath: employees, pagination: { type: next-link, path: links.next } }`,
+        `{ type: http, method: POST, url: '${base}/link', body: { fields: [id] }, basicAuth: { username: '\${env:TEST_HR_KEY}', password: x }, recordsPath: employees, pagination: { type: next-link, path: links.next } }`,
       );
       expect(byLink.rows).toEqual([{ id: '8' }, { id: '9' }]);
       expect(seen).toEqual([
