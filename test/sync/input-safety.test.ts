@@ -158,7 +158,7 @@ describe('text is what HR meant (class 3)', () => {
     harness.syncConfig.source = {
       ...harness.syncConfig.source,
       encoding: 'windows-1252',
-    } as typeof harness.syncConfig.source;
+    };
 
     const summary = await runSync(harness);
 
