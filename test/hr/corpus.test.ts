@@ -6,6 +6,7 @@ import { parseSyncConfig } from '../../activities/mapping/config.ts';
 import type { SyncConfig } from '../../activities/mapping/config.ts';
 import { planSync } from '../../activities/planning/plan-sync.ts';
 import type { PlanSummary } from '../../activities/planning/plan-sync.ts';
+import { renderReport } from '../../activities/planning/report.ts';
 import type { PlanningReport } from '../../activities/planning/report.ts';
 import { openStateStore } from '../../activities/store/open.ts';
 import type { StateStore } from '../../activities/store/state-store.ts';
@@ -163,6 +164,22 @@ describe('bad HR input: reported, skipped, never destructive', () => {
       expect.objectContaining({ guardrail: 'too-many-deactivations', measured: 4, threshold: 1 }),
       expect.objectContaining({ guardrail: 'too-many-deactivations-relative', measured: 4, threshold: 2 }),
     ]);
+  });
+
+  it('escapes control and bidirectional characters in the report, text and JSON alike', async () => {
+    const { summary, report } = await plan('terminal-escapes.csv');
+    const lastName = 'Turing\u009b2J\u202e';
+    expect(report.samples.updates).toEqual([expect.objectContaining({ externalId: 'E2' })]);
+    const text = readFileSync(summary.reportPath.replace(/\.json$/, '.txt'), 'utf8');
+    const json = readFileSync(summary.reportPath, 'utf8');
+    for (const shown of [text, json, renderReport(report, 'text'), renderReport(report, 'json')]) {
+      expect(shown).not.toMatch(/[\u0080-\u009f\u202e]/u);
+    }
+    expect(text).toContain(
+      String.raw`E2 {"userName":"alan@example.com","email":"alan@example.com","firstName":"Alan","lastName":"Turing\x9B2J\u202E"`,
+    );
+    expect(json).toContain(String.raw`"lastName": "Turing\u009B2J\u202E"`);
+    expect(JSON.parse(json)).toMatchObject({ samples: { updates: [{ profile: { lastName } }] } });
   });
 
   it('keeps personal data out of the summary that goes into workflow history', async () => {
