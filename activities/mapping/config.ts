@@ -248,9 +248,6 @@ export class SyncConfigError extends Error {
   }
 }
 
-const INLINE_SECRET_REFUSED =
-  'inline secrets are refused: write ${env:NAME} (an environment variable the worker has) in its place';
-
 const baseAttributes = ['userName', 'email', 'firstName', 'lastName', 'secondEmail', 'mobilePhone', 'homeAddress'];
 
 /**
@@ -272,10 +269,10 @@ export function parseSyncConfig(text: string, origin: string, baseDir?: string):
     throw new SyncConfigError(lines.join('\n'));
   }
   const config = result.data;
-  const secrets = inlineSecrets(config.source).map((path) => {
+  const secrets = inlineSecrets(config.source).map(({ path, reason }) => {
     const range = (document.getIn(path, true) as { range?: [number, number, number] } | undefined)?.range;
     const line = range ? ` (line ${position(range[0]).line})` : '';
-    return `${origin}: ${path.join('.')}${line}: ${INLINE_SECRET_REFUSED}`;
+    return `${origin}: ${path.join('.')}${line}: ${reason}`;
   });
   if (secrets.length > 0) throw new SyncConfigError(secrets.join('\n'));
   const undeclared = Object.keys(config.mapping.attributes).filter(

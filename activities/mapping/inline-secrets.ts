@@ -11,20 +11,29 @@ const ENV_REFERENCE = /\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/;
  * `${env:NAME}`: credential headers, Basic auth with no reference in it at all, and passwords or query tokens in a
  * URL. Only paths: the values are never repeated.
  */
-export function inlineSecrets(source: SourceConfig): (string | number)[][] {
-  const found: (string | number)[][] = [];
+export function inlineSecrets(source: SourceConfig): { path: string[]; reason: string }[] {
+  const found: { path: string[]; reason: string }[] = [];
   for (const [name, value] of Object.entries(source.headers)) {
-    if (CREDENTIAL_HEADER.test(name) && !ENV_REFERENCE.test(value)) found.push(['source', 'headers', name]);
+    if (CREDENTIAL_HEADER.test(name) && !ENV_REFERENCE.test(value)) {
+      found.push({ path: ['source', 'headers', name], reason: WRITE_A_REFERENCE });
+    }
   }
   if (source.type === 'http') {
     const auth = source.basicAuth;
     if (auth && !ENV_REFERENCE.test(auth.username) && !ENV_REFERENCE.test(auth.password)) {
-      found.push(['source', 'basicAuth', 'password']);
+      found.push({ path: ['source', 'basicAuth', 'password'], reason: WRITE_A_REFERENCE });
     }
-    if (urlHoldsSecret(source.url)) found.push(['source', 'url']);
-  } else if (urlHoldsSecret(source.location)) found.push(['source', 'location']);
+    if (urlHoldsSecret(source.url)) found.push({ path: ['source', 'url'], reason: MOVE_TO_A_HEADER });
+  } else if (urlHoldsSecret(source.location)) {
+    found.push({ path: ['source', 'location'], reason: MOVE_TO_A_HEADER });
+  }
   return found;
 }
+
+const WRITE_A_REFERENCE =
+  'inline secrets are refused: write ${env:NAME} (an environment variable the worker has) in its place';
+const MOVE_TO_A_HEADER =
+  'inline secrets are refused: a URL is logged and shown; send the credential in source.headers as ${env:NAME}';
 
 function urlHoldsSecret(location: string): boolean {
   if (!/^https?:\/\//i.test(location)) return false;
