@@ -166,6 +166,31 @@ describe('bad HR input: reported, skipped, never destructive', () => {
     ]);
   });
 
+  it('refuses both records of ids that differ only in Unicode form, by name: one key after NFC', async () => {
+    const { summary, report } = await plan('nfc-collision.csv');
+    const id = 'É5'.normalize('NFC');
+    expect(report.invalid).toEqual([
+      { row: 5, line: 6, externalId: id, field: 'externalId', reason: 'appears more than once in the export' },
+      { row: 6, line: 7, externalId: id, field: 'externalId', reason: 'appears more than once in the export' },
+    ]);
+    expect(summary.counts).toMatchObject({ creates: 0, invalid: 2, deactivations: 0 });
+  });
+
+  it('refuses an id with a zero-width character by reason and holds the deactivation it would cause', async () => {
+    const { summary, report } = await plan('zero-width-key.csv');
+    expect(report.invalid).toEqual([
+      {
+        row: 2,
+        line: 3,
+        field: 'externalId',
+        reason: 'contains an invisible (zero-width) character (U+200B) at character 3',
+      },
+    ]);
+    expect(summary.outcome).toBe('awaiting-approval');
+    expect(summary.guardrails.tripped.map((t) => t.guardrail)).toContain('unidentified-records');
+    expect(await deactivations(summary)).toEqual(['E2']);
+  });
+
   it('escapes control and bidirectional characters in the report, text and JSON alike', async () => {
     const { summary, report } = await plan('terminal-escapes.csv');
     const lastName = 'Turing\u009b2J\u202e';
