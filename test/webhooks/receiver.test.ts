@@ -128,6 +128,21 @@ describe('webhook receiver: validly signed bodies that are not events', () => {
     }
     expect(await store.pendingHrEvents(identitySourceId)).toEqual([]);
   });
+
+  it("reads an event's externalId as the export's keys are read: trimmed and NFC, invisible characters refused", async () => {
+    const secret = newSecret();
+    const server = await start({ standardSecrets: [secret] });
+    const hidden = await sendStandard(server.url, joiner('e1', 'E2001\u200b'), { secrets: [secret] });
+    expect(hidden.status).toBe(400);
+    expect(await hidden.json()).toEqual({
+      error: 'person.externalId: contains an invisible (zero-width) character (U+200B) at character 6',
+    });
+    const decomposed = 'É2002'.normalize('NFD');
+    expect((await sendStandard(server.url, joiner('e2', ` ${decomposed} `), { secrets: [secret] })).status).toBe(202);
+    expect((await store.pendingHrEvents(identitySourceId)).map((e) => e.externalId)).toEqual([
+      'É2002'.normalize('NFC'),
+    ]);
+  });
 });
 
 describe('webhook receiver: BambooHR signatures', () => {
