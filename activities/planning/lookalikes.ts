@@ -61,6 +61,7 @@ export class LoginNames {
   /** Pairs of a new account and one it looks like, among the people `valid` keeps. */
   pairs(valid: (externalId: string) => boolean): LookalikePair[] {
     const pairs: LookalikePair[] = [];
+    if (!this.anyNew()) return pairs; // no new account, nothing to look like anyone
     const named = new Set<string>();
     for (const [index, attribute] of WATCHED.entries()) {
       const bySkeleton = new Map<string, { externalId: string; value: string; isNew: boolean }[]>();
@@ -89,6 +90,11 @@ export class LoginNames {
       }
     }
     return pairs;
+  }
+
+  private anyNew(): boolean {
+    for (const person of this.people.values()) if (person.isNew) return true;
+    return false;
   }
 
   clear(): void {
