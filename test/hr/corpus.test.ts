@@ -191,6 +191,20 @@ describe('bad HR input: reported, skipped, never destructive', () => {
     expect(await deactivations(summary)).toEqual(['E2']);
   });
 
+  it('refuses a record whose group value holds a bidirectional mark, keeping the person and the group as they are', async () => {
+    const { summary, report } = await plan('invisible-group.csv');
+    expect(report.invalid).toEqual([
+      {
+        row: 3,
+        line: 4,
+        externalId: 'E3',
+        field: 'department',
+        reason: 'contains a bidirectional control (U+200E) at character 6',
+      },
+    ]);
+    expect(summary.counts).toMatchObject({ deactivations: 0, groupUpserts: 0, groupDeletes: 0, membershipDeletes: 0 });
+  });
+
   it('escapes control and bidirectional characters in the report, text and JSON alike', async () => {
     const { summary, report } = await plan('terminal-escapes.csv');
     const lastName = 'Turing\u009b2J\u202e';
