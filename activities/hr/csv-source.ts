@@ -6,7 +6,7 @@ import type { CsvInput } from './csv-records.ts';
 import { inputFailure, openInput } from './input.ts';
 import type { SourceFields, SourceRecord } from './source.ts';
 import { DEFAULT_ENCODING } from './encodings.ts';
-import { decodedText } from './text-decoding.ts';
+import { decodedChunks } from './text-decoding.ts';
 
 type CsvSource = Extract<SourceConfig, { type: 'csv' }>;
 
@@ -48,8 +48,7 @@ export async function* readCsvInput(input: CsvInput, fields: SourceFields): Asyn
   // The records given before handing over to csv-parse (one generator, not two: each layer costs every record).
   let handOver: number | undefined;
   const bytes = input.open();
-  const decoded = decodedText(bytes, input.encoding ?? DEFAULT_ENCODING);
-  const chunks = decoded[Symbol.asyncIterator]() as AsyncIterator<string>;
+  const chunks = decodedChunks(bytes as AsyncIterable<Buffer>, input.encoding ?? DEFAULT_ENCODING);
   let text = ''; // decoded and not yet read, starting at a record boundary
   let ended = false;
   let waitFor = 0; // text length worth parsing again (a record longer than what has come so far)
@@ -129,7 +128,7 @@ export async function* readCsvInput(input: CsvInput, fields: SourceFields): Asyn
       waitFor = start === 0 ? text.length * 2 : 0;
     }
   } finally {
-    decoded.destroy();
+    await chunks.return(undefined);
     bytes.destroy();
   }
   if (handOver !== undefined) yield* readCsvWithCsvParse(input, fields, handOver);

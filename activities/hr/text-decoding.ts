@@ -8,17 +8,19 @@ import { SourceUnreadable } from './source.ts';
  * put a different name into Okta. A UTF-16 byte order mark switches a UTF-8 source to UTF-16 (as csv-parse does).
  */
 export function decodedText(bytes: Readable, encoding: string): Readable {
-  return Readable.from(decode(bytes, encoding), { objectMode: false, encoding: 'utf8' });
+  // Object mode passes the strings on as they are (a byte stream would encode them and decode them again).
+  return Readable.from(decodedChunks(bytes, encoding), { objectMode: true });
 }
 
 /** The text of a whole body (an HTTP page), decoded as `decodedText` decodes a stream. */
 export async function decodedBody(body: Uint8Array, encoding: string): Promise<string> {
   let text = '';
-  for await (const part of decode([body], encoding)) text += part;
+  for await (const part of decodedChunks([body], encoding)) text += part;
   return text;
 }
 
-async function* decode(
+/** The same text as chunks, for a reader that iterates them itself. */
+export async function* decodedChunks(
   bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   encoding: string,
 ): AsyncGenerator<string> {
@@ -65,18 +67,25 @@ class Position {
   column = 1;
   private afterCr = false;
 
+  /** Counts with the regular expression engine: a loop over every character of an export costs as much as parsing it. */
   advance(text: string): void {
-    for (const char of text) {
-      if (char === '\n') {
-        if (!this.afterCr) this.line++;
-        this.column = 1;
-      } else if (char === '\r') {
-        this.line++;
-        this.column = 1;
-      } else this.column++;
-      this.afterCr = char === '\r';
-    }
+    if (text === '') return;
+    const breaks = text.match(LINE_BREAK)?.length ?? 0;
+    // A CRLF split between two chunks is one line break, counted at its CR.
+    const splitCrlf = this.afterCr && text.startsWith('\n') ? 1 : 0;
+    this.line += breaks - splitCrlf;
+    const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    const rest = lastBreak === -1 ? text : text.slice(lastBreak + 1);
+    this.column = (lastBreak === -1 ? this.column : 1) + codePoints(rest);
+    this.afterCr = text.endsWith('\r');
   }
+}
+
+const LINE_BREAK = /\r\n|\r|\n/g;
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+function codePoints(text: string): number {
+  return text.length - (text.match(SURROGATE_PAIR)?.length ?? 0);
 }
 
 /**

@@ -12,6 +12,8 @@ const CONTROL = /\p{Cc}/u;
 const SPACE = /[^\P{Zs} ]/u;
 const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u;
 
+const ANY = new RegExp([CONTROL, BIDI, ZERO_WIDTH, SPACE, INVISIBLE].map((r) => r.source).join('|'), 'u');
+
 /** The key `text` names, or why it names nobody for certain. `undefined` for an empty value. */
 export function normalizedKey(text: string | undefined): KeyOutcome | undefined {
   if (text === undefined) return undefined;
@@ -23,6 +25,8 @@ export function normalizedKey(text: string | undefined): KeyOutcome | undefined 
 
 /** Why a key holds a character that is not meant to be there (naming the character and where), if it does. */
 export function invisibleCharacter(key: string): string | undefined {
+  // One pass of the regular expression engine for the usual key; the character is looked for only when there is one.
+  if (!ANY.test(key)) return undefined;
   let at = 0;
   for (const char of key) {
     at++;

@@ -64,14 +64,18 @@ export class LoginNames {
     if (!this.anyNew()) return pairs; // no new account, nothing to look like anyone
     const named = new Set<string>();
     for (const [index, attribute] of WATCHED.entries()) {
+      // The new accounts' skeletons first (few, on a day with joiners), then the existing accounts that share one:
+      // the skeletons of everyone else are taken but not kept.
       const bySkeleton = new Map<string, { externalId: string; value: string; isNew: boolean }[]>();
-      for (const [externalId, person] of this.people) {
-        const value = person.values[index];
-        if (value === undefined || !valid(externalId)) continue;
-        const skeleton = skeletonOf(value);
-        const holders = bySkeleton.get(skeleton);
-        if (holders) holders.push({ externalId, value, isNew: person.isNew });
-        else bySkeleton.set(skeleton, [{ externalId, value, isNew: person.isNew }]);
+      for (const isNew of [true, false]) {
+        for (const [externalId, person] of this.people) {
+          const value = person.values[index];
+          if (person.isNew !== isNew || value === undefined || !valid(externalId)) continue;
+          const skeleton = skeletonOf(value);
+          const holders = bySkeleton.get(skeleton);
+          if (holders) holders.push({ externalId, value, isNew });
+          else if (isNew) bySkeleton.set(skeleton, [{ externalId, value, isNew }]);
+        }
       }
       for (const holders of bySkeleton.values()) {
         if (holders.length < 2) continue;
