@@ -29,8 +29,15 @@ export async function* decodedChunks(
   const where = new Position();
   let markPending = true; // a byte order mark may still come
   let previous: Uint8Array | undefined;
-  for await (const chunk of bytes) {
+  let head: Uint8Array | undefined; // a first chunk too short to tell a UTF-16 byte order mark
+  for await (const arrived of bytes) {
+    let chunk = arrived;
     if (!decoder) {
+      chunk = head ? Buffer.concat([head, arrived]) : arrived;
+      if (chunk.length < 2) {
+        head = chunk;
+        continue;
+      }
       if (label === 'utf-8' && chunk[0] === 0xff && chunk[1] === 0xfe) label = 'utf-16le';
       if (label === 'utf-8' && chunk[0] === 0xfe && chunk[1] === 0xff) label = 'utf-16be';
       // The mark is dropped below, once: Node's decoder also drops a second one when the first comes split.
@@ -50,9 +57,15 @@ export async function* decodedChunks(
     previous = chunk;
     if (text !== '') yield text;
   }
-  if (!decoder) return;
+  let last: Uint8Array | undefined;
+  if (!decoder) {
+    if (!head) return;
+    // The whole export is one byte.
+    decoder = new TextDecoder(label, { fatal: true, ignoreBOM: true });
+    last = head;
+  }
   try {
-    const rest = decoder.decode();
+    const rest = decoder.decode(last);
     if (rest !== '') yield markPending ? rest.replace(/^\uFEFF/, '') : rest;
   } catch {
     throw new SourceUnreadable(
