@@ -1,3 +1,4 @@
+import { printable } from '../activities/planning/printable.ts';
 import type { PlanHeader } from '../activities/store/state-store.ts';
 import type { PushProgress } from '../workflows/push-messages.ts';
 import type { SyncStatus, SyncSummary } from '../workflows/sync-messages.ts';
@@ -30,7 +31,7 @@ export function renderSummary(summary: SyncSummary): string {
   out.push(
     `  took      ${seconds(summary.startedAt, summary.finishedAt)} s (${summary.startedAt} → ${summary.finishedAt})`,
   );
-  return `${out.join('\n')}\n`;
+  return printable(`${out.join('\n')}\n`);
 }
 
 /** The coordinator's status (and the push's progress when it pushes), for a person. */
@@ -72,7 +73,7 @@ export function renderStatus(status: SyncStatus, push?: PushProgress): string {
   out.push(`  HR events ${status.pendingHrEvents} pending`);
   if (status.recent.length > 0) out.push('  recent');
   for (const s of status.recent.slice(0, 10)) out.push(`    ${recentLine(s)}`);
-  return `${out.join('\n')}\n`;
+  return printable(`${out.join('\n')}\n`);
 }
 
 /** When no coordinator runs: nothing queued or running; the latest plans say what happened last. */
@@ -85,7 +86,7 @@ export function renderIdle(identitySourceId: string, plans: PlanHeader[]): strin
         `${plan.counts.upserts} upserts, ${plan.counts.deactivations} deactivations`,
     );
   }
-  return `${out.join('\n')}\n`;
+  return printable(`${out.join('\n')}\n`);
 }
 
 function recentLine(s: SyncSummary): string {

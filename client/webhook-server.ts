@@ -270,9 +270,17 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** A signed body as JSON; what is wrong with one that is not is said without quoting it (it is HR data). */
 function parseJson(rawBody: Buffer): unknown {
+  let text: string;
   try {
-    return JSON.parse(rawBody.toString('utf8')) as unknown;
+    text = new TextDecoder('utf-8', { fatal: true }).decode(rawBody);
+  } catch {
+    throw new InvalidEvents('the body is not valid UTF-8 (JSON is sent as UTF-8)');
+  }
+  if (text.trim() === '') throw new InvalidEvents('the body is empty; expected JSON');
+  try {
+    return JSON.parse(text) as unknown;
   } catch {
     throw new InvalidEvents('the body is not JSON');
   }

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import ms from 'ms';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { environmentOverrides, type Overrides } from './environment.ts';
 import { ScheduleDeclarationList } from './schedules.ts';
 import { SecretRef } from './secret-ref.ts';
+import { parseYamlDocument } from './yaml-document.ts';
 import { WebhooksSection } from './webhooks.ts';
 
 export { SecretRef, readSecret } from './secret-ref.ts';
@@ -288,18 +288,18 @@ export async function loadServiceConfig(path: string, options: LoadOptions = {})
       cause: error,
     });
   }
-  const document = parseDocument(text, { prettyErrors: false });
-  if (document.errors.length > 0) {
+  const { document, errors, position } = parseYamlDocument(text);
+  if (errors.length > 0) {
     throw new ConfigError(
       path,
-      document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: YAML error: ${e.message}`),
+      errors.map((e) => `YAML error at ${e}`),
     );
   }
   const raw = (document.toJS() as unknown) ?? {};
   const locate = (keyPath: (string | number)[]) => {
     const node = keyPath.length > 0 ? document.getIn(keyPath, true) : undefined;
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    return range ? `line ${lineOf(text, range[0])}` : undefined;
+    return range ? `line ${position(range[0]).line}` : undefined;
   };
   const config = parseWithOverrides(raw, path, environmentOverrides(options.env ?? process.env), locate);
   if (config.sync !== undefined && !isAbsolute(config.sync)) config.sync = resolve(dirname(path), config.sync);
@@ -358,10 +358,4 @@ function isPrefix(prefix: (string | number)[], path: (string | number)[]): boole
 export function isLoopback(address: string): boolean {
   const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
-
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }

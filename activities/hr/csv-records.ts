@@ -8,6 +8,8 @@ export interface CsvInput {
   open: () => Readable;
   location: string;
   delimiter: string;
+  /** The export's encoding (a WHATWG label); UTF-8 when absent. */
+  encoding?: string;
 }
 
 /** A CSV export's first record as its header: trimmed column names, each named once. */

@@ -5,17 +5,24 @@ import { csvHeader, csvRecord } from './csv-records.ts';
 import type { CsvInput } from './csv-records.ts';
 import { inputFailure, openInput } from './input.ts';
 import type { SourceFields, SourceRecord } from './source.ts';
+import { DEFAULT_ENCODING } from './encodings.ts';
+import { decodedChunks } from './text-decoding.ts';
 
 type CsvSource = Extract<SourceConfig, { type: 'csv' }>;
 
 /**
- * Streams a CSV export (UTF-8 with or without BOM, quoted fields, any delimiter). The first line is the header.
+ * Streams a CSV export (UTF-8 with or without BOM, or the configured encoding; quoted fields, any delimiter). The first line is the header.
  * A line with the wrong number of columns carries the marker field COLUMN_COUNT_FIELD, so that it is reported as
  * invalid instead of guessing which column is which.
  */
 export function readCsv(config: CsvSource, fields: SourceFields): AsyncIterable<SourceRecord> {
   return readCsvInput(
-    { open: () => openInput(config.location, config.headers), location: config.location, delimiter: config.delimiter },
+    {
+      open: () => openInput(config.location, config.headers),
+      location: config.location,
+      delimiter: config.delimiter,
+      encoding: config.encoding,
+    },
     fields,
   );
 }
@@ -28,7 +35,7 @@ const QUOTE = '"';
  * skipped. papaparse is more lenient than csv-parse (a quote inside an unquoted field, text after a closing quote),
  * so every record with a quote in it is checked against its text: each field must be the field as written or the
  * field quoted (quotes doubled). At anything else — a record that fails that check, an error papaparse reports, a
- * UTF-16 byte order mark, a delimiter papaparse cannot take — the export is read again with csv-parse from the
+ * delimiter papaparse cannot take — the export is read again with csv-parse from the
  * start, skipping the records already given, so that what follows (a refusal with csv-parse's message naming the
  * line, or records) is csv-parse's own.
  */
@@ -41,11 +48,7 @@ export async function* readCsvInput(input: CsvInput, fields: SourceFields): Asyn
   // The records given before handing over to csv-parse (one generator, not two: each layer costs every record).
   let handOver: number | undefined;
   const bytes = input.open();
-  const chunks = bytes[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  // The byte order mark is dropped here, not by the decoder: Node's decoder drops a second one too when the first
-  // arrives split across chunks.
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  let bom = true; // a UTF-8 byte order mark may still come (csv-parse drops it)
+  const chunks = decodedChunks(bytes as AsyncIterable<Buffer>, input.encoding ?? DEFAULT_ENCODING);
   let text = ''; // decoded and not yet read, starting at a record boundary
   let ended = false;
   let waitFor = 0; // text length worth parsing again (a record longer than what has come so far)
@@ -55,31 +58,16 @@ export async function* readCsvInput(input: CsvInput, fields: SourceFields): Asyn
   let header: string[] | undefined;
   let row = 0;
   let lines = 1; // csv-parse's line count where `text` starts
-  let first = true;
   try {
     reading: while (!ended) {
-      let next: IteratorResult<Buffer>;
+      let next: IteratorResult<string>;
       try {
         next = await chunks.next();
       } catch (error) {
         throw inputFailure(input.location, error);
       }
-      if (next.done) {
-        ended = true;
-        text += decoder.decode();
-      } else {
-        // csv-parse decodes a file that starts with a UTF-16 byte order mark as UTF-16.
-        if (first && next.value[0] === 0xff && next.value[1] === 0xfe) {
-          handOver = row;
-          break;
-        }
-        first = false;
-        text += decoder.decode(next.value, { stream: true });
-      }
-      if (bom && text !== '') {
-        bom = false;
-        if (text.startsWith('\ufeff')) text = text.slice(1);
-      }
+      if (next.done) ended = true;
+      else text += next.value;
       if (!ended && text.length < waitFor) continue;
       newline ??= recordDelimiter(text, ended);
       if (newline === undefined) {
@@ -140,6 +128,7 @@ export async function* readCsvInput(input: CsvInput, fields: SourceFields): Asyn
       waitFor = start === 0 ? text.length * 2 : 0;
     }
   } finally {
+    await chunks.return(undefined);
     bytes.destroy();
   }
   if (handOver !== undefined) yield* readCsvWithCsvParse(input, fields, handOver);

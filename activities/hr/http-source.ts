@@ -3,6 +3,7 @@ import type { SourceConfig } from '../mapping/config.ts';
 import type { HrRecord } from '../mapping/expressions.ts';
 import { NOT_AN_OBJECT, SourceUnreadable, noteFields, resolvedHeaders, withSecrets } from './source.ts';
 import type { SourceFields, SourceRecord } from './source.ts';
+import { decodedBody } from './text-decoding.ts';
 
 type HttpSource = Extract<SourceConfig, { type: 'http' }>;
 
@@ -34,7 +35,7 @@ export async function* readHttpApi(config: HttpSource, fields: SourceFields): As
         method: config.method,
         headers: { accept: 'application/json', ...headers },
         ...(config.body === undefined ? {} : { json: config.body }),
-        responseType: 'json',
+        responseType: 'buffer',
         retry: { limit: 3, methods: ['GET', 'POST'] },
       });
     } catch (error) {
@@ -43,7 +44,8 @@ export async function* readHttpApi(config: HttpSource, fields: SourceFields): As
         `cannot read page ${page} of ${url.origin}${url.pathname}: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    const records = at(response.body, config.recordsPath);
+    const body = await pageBody(response.body, config.encoding, page);
+    const records = at(body, config.recordsPath);
     if (!Array.isArray(records)) {
       throw new SourceUnreadable(
         `page ${page} of ${url.origin}${url.pathname}: no list of records at "${config.recordsPath || '(root)'}"`,
@@ -59,7 +61,22 @@ export async function* readHttpApi(config: HttpSource, fields: SourceFields): As
       yield { row, record: value as HrRecord };
     }
     const link = response.headers.link;
-    url = nextPage(url, response.body, Array.isArray(link) ? link.join(', ') : link, records.length, pagination);
+    url = nextPage(url, body, Array.isArray(link) ? link.join(', ') : link, records.length, pagination);
+  }
+}
+
+/** A page's JSON; a page that is not JSON is refused by its number (the parser's message would quote the text). */
+async function pageBody(bytes: Uint8Array, encoding: string, page: number): Promise<unknown> {
+  let text: string;
+  try {
+    text = await decodedBody(bytes, encoding);
+  } catch (error) {
+    throw new SourceUnreadable(`page ${page}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new SourceUnreadable(`page ${page} is not valid JSON`);
   }
 }
 

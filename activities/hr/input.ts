@@ -20,6 +20,7 @@ export function openInput(location: string, headers: Record<string, string>): Re
 
 /** Describes an input error without secrets or record contents. */
 export function inputFailure(location: string, error: unknown): SourceUnreadable {
+  if (error instanceof SourceUnreadable) return error;
   const where = /^https?:\/\//i.test(location) ? new URL(location).origin + new URL(location).pathname : location;
   const reason = error instanceof Error ? error.message : String(error);
   return new SourceUnreadable(`cannot read ${where}: ${reason}`);

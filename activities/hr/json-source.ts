@@ -9,6 +9,7 @@ import type { HrRecord } from '../mapping/expressions.ts';
 import { inputFailure, openInput } from './input.ts';
 import { NOT_AN_OBJECT, SourceUnreadable, noteFields } from './source.ts';
 import type { SourceFields, SourceRecord } from './source.ts';
+import { decodedText } from './text-decoding.ts';
 
 type JsonSource = Extract<SourceConfig, { type: 'json' }>;
 type NdjsonSource = Extract<SourceConfig, { type: 'ndjson' }>;
@@ -18,7 +19,7 @@ type NdjsonSource = Extract<SourceConfig, { type: 'ndjson' }>;
  * parsed token by token so that only one record is in memory at a time.
  */
 export async function* readJson(config: JsonSource, fields: SourceFields): AsyncIterable<SourceRecord> {
-  const input = openInput(config.location, config.headers);
+  const input = decodedText(openInput(config.location, config.headers), config.encoding);
   yield* recordsOf(input, config.recordsPath, fields, (error) => inputFailure(config.location, error));
 }
 
@@ -54,14 +55,14 @@ export async function* recordsOf(
 
 /** Streams newline-delimited JSON, one record per line; a line that is not a JSON object is a bad record. */
 export async function* readNdjson(config: NdjsonSource, fields: SourceFields): AsyncIterable<SourceRecord> {
-  const input = openInput(config.location, config.headers);
+  const input = decodedText(openInput(config.location, config.headers), config.encoding);
   const lines = createInterface({ input, crlfDelay: Infinity });
   let row = 0;
   let line = 0;
   try {
     for await (const text of lines) {
       line++;
-      const trimmed = line === 1 ? text.replace(/^\uFEFF/, '').trim() : text.trim();
+      const trimmed = text.trim();
       if (trimmed === '') continue;
       row++;
       let value: unknown;

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseYamlDocument } from '../../config/yaml-document.ts';
+import { inlineSecrets } from './inline-secrets.ts';
+import { DEFAULT_ENCODING, isKnownEncoding } from '../hr/encodings.ts';
 
 /**
  * The sync configuration of one identity source: where the HR export comes from, how a record becomes an Okta
@@ -91,12 +93,22 @@ const httpPagination = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('page'), param: z.string().min(1), start: z.number().int().default(1) }),
 ]);
 
+/**
+ * The export's character encoding, as a WHATWG label (utf-8, windows-1252, latin1, iso-8859-15, utf-16le, …): bytes
+ * that are not valid in it refuse the export with their line and column.
+ */
+const encoding = z
+  .string()
+  .refine(isKnownEncoding, { message: 'is not an encoding label Node reads (e.g. utf-8, windows-1252, latin1)' })
+  .default(DEFAULT_ENCODING);
+
 export const sourceSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('csv'),
     /** A local file path (relative to the config file) or an https:// URL. */
     location: z.string().min(1),
     delimiter: z.string().min(1).max(4).default(','),
+    encoding,
     headers: z.record(z.string(), secretText).default({}),
   }),
   z.strictObject({
@@ -104,17 +116,20 @@ export const sourceSchema = z.discriminatedUnion('type', [
     location: z.string().min(1),
     /** Dot path to the array of records (e.g. `Report_Entry` for Workday RaaS); empty when the root is the array. */
     recordsPath: z.string().default(''),
+    encoding,
     headers: z.record(z.string(), secretText).default({}),
   }),
   z.strictObject({
     type: z.literal('ndjson'),
     location: z.string().min(1),
+    encoding,
     headers: z.record(z.string(), secretText).default({}),
   }),
   z.strictObject({
     type: z.literal('http'),
     url: z.url(),
     method: z.enum(['GET', 'POST']).default('GET'),
+    encoding,
     headers: z.record(z.string(), secretText).default({}),
     basicAuth: z.strictObject({ username: secretText, password: z.string() }).optional(),
     /** A JSON body for POST (e.g. BambooHR's custom report field list). */
@@ -240,23 +255,26 @@ const baseAttributes = ['userName', 'email', 'firstName', 'lastName', 'secondEma
  * resolved against `baseDir` (the config file's folder).
  */
 export function parseSyncConfig(text: string, origin: string, baseDir?: string): SyncConfig {
-  const document = parseDocument(text, { prettyErrors: false });
-  if (document.errors.length > 0) {
-    const error = document.errors[0]!;
-    throw new SyncConfigError(`${origin}: YAML error at line ${error.linePos?.[0]?.line ?? '?'}: ${error.message}`);
-  }
+  const { document, errors, position } = parseYamlDocument(text);
+  if (errors.length > 0) throw new SyncConfigError(errors.map((e) => `${origin}: YAML error at ${e}`).join('\n'));
   const result = syncConfigSchema.safeParse(document.toJS());
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const path = issue.path.map(String);
       const node = path.length > 0 ? document.getIn(path, true) : undefined;
       const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      const line = range ? ` (line ${lineOf(text, range[0])})` : '';
+      const line = range ? ` (line ${position(range[0]).line})` : '';
       return `${origin}: ${path.join('.') || '(root)'}${line}: ${issue.message}`;
     });
     throw new SyncConfigError(lines.join('\n'));
   }
   const config = result.data;
+  const secrets = inlineSecrets(config.source).map(({ path, reason }) => {
+    const range = (document.getIn(path, true) as { range?: [number, number, number] } | undefined)?.range;
+    const line = range ? ` (line ${position(range[0]).line})` : '';
+    return `${origin}: ${path.join('.')}${line}: ${reason}`;
+  });
+  if (secrets.length > 0) throw new SyncConfigError(secrets.join('\n'));
   const undeclared = Object.keys(config.mapping.attributes).filter(
     (a) => !baseAttributes.includes(a) && !config.mapping.customAttributes.includes(a),
   );
@@ -297,12 +315,6 @@ export async function loadSyncConfig(path: string): Promise<SyncConfig> {
 
 function resolvePath(baseDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
-}
-
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }
 
 function* allValueSpecs(mapping: MappingConfig): Iterable<[string, ValueSpec]> {

@@ -139,8 +139,7 @@ function applyTransform(
   if ('lookup' in transform) {
     const table = lookups[transform.lookup] ?? {};
     const found = table[value.trim()];
-    if (found === undefined)
-      throw new MappingIssue(field, `"${value.trim()}" is not in lookup table ${transform.lookup}`);
+    if (found === undefined) throw new MappingIssue(field, `is not in lookup table ${transform.lookup}`);
     return nonEmpty(found);
   }
   if ('replace' in transform)
@@ -158,10 +157,10 @@ export function parseHrDate(value: string, pattern: string): Date | undefined {
 function reformatDate(value: string, from: string, to: string, field: string): string {
   const strict = from === 'yyyy-MM-dd' && to === 'yyyy-MM-dd' ? strictDay(value.trim()) : undefined;
   if (strict !== undefined) {
-    if (strict === null) throw new MappingIssue(field, `"${value.trim()}" is not a date in the format ${from}`);
+    if (strict === null) throw new MappingIssue(field, `is not a date in the format ${from}`);
     return strict;
   }
   const date = parseHrDate(value, from);
-  if (!date) throw new MappingIssue(field, `"${value.trim()}" is not a date in the format ${from}`);
+  if (!date) throw new MappingIssue(field, `is not a date in the format ${from}`);
   return to === 'iso' ? date.toISOString() : format(date, to);
 }

@@ -5,6 +5,7 @@ import { MappingIssue, evaluate, fieldValue, matches, toAscii } from './expressi
 import type { HrRecord } from './expressions.ts';
 import { lifecycleOf } from './lifecycle-rules.ts';
 import type { LifecycleFinding } from './lifecycle-rules.ts';
+import { invisibleCharacter, normalizedKey } from './keys.ts';
 import { EXTERNAL_ID_MAX, profileProblems } from './okta-profile-rules.ts';
 
 /**
@@ -49,13 +50,15 @@ export interface RecordProblem {
 export type MapOutcome = { ok: true; person: MappedPerson } | { ok: false; problem: RecordProblem };
 
 export function mapRecord(record: HrRecord, mapping: MappingConfig, today: string): MapOutcome {
-  let externalId: string | undefined;
+  let key: ReturnType<typeof normalizedKey>;
   try {
-    externalId = evaluate(mapping.externalId, record, mapping.lookups)?.trim();
+    key = normalizedKey(evaluate(mapping.externalId, record, mapping.lookups));
   } catch (error) {
     return { ok: false, problem: issueOf(error, 'externalId') };
   }
-  if (externalId === undefined) return { ok: false, problem: { field: 'externalId', reason: 'is empty' } };
+  if (key === undefined) return { ok: false, problem: { field: 'externalId', reason: 'is empty' } };
+  if (!key.ok) return { ok: false, problem: { field: 'externalId', reason: key.reason } };
+  const externalId = key.key;
   if (externalId.length > EXTERNAL_ID_MAX) {
     return { ok: false, problem: { field: 'externalId', reason: `is longer than ${EXTERNAL_ID_MAX} characters` } };
   }
@@ -84,13 +87,20 @@ function mapPerson(record: HrRecord, mapping: MappingConfig, today: string, exte
         error instanceof MappingIssue ? `${error.field} ${error.message}` : String(error),
       );
     }
-    if (value !== undefined) person.profile[attribute] = value;
+    if (value === undefined) continue;
+    // Composed form, so that the same text in another Unicode form is the same profile (and fingerprint).
+    const text = value.normalize('NFC');
+    if (LOGIN_ATTRIBUTES.includes(attribute)) {
+      const reason = invisibleCharacter(text);
+      if (reason !== undefined) throw new MappingIssue(attribute, reason);
+    }
+    person.profile[attribute] = text;
   }
   const problem = profileProblems(person.profile, mapping.customAttributes)[0];
   if (problem) throw new MappingIssue(problem.field, problem.reason);
 
   for (const group of mapping.groups) {
-    const value = evaluate(group.value, record, mapping.lookups)?.trim();
+    const value = keyValue(evaluate(group.value, record, mapping.lookups), groupField(group.value));
     if (value === undefined) continue;
     const derived: DerivedGroup = {
       externalId: `${group.externalIdPrefix}${slug(value)}`,
@@ -100,12 +110,29 @@ function mapPerson(record: HrRecord, mapping: MappingConfig, today: string, exte
     person.groups.push(derived);
   }
   if (mapping.manager) {
-    const ref = fieldValue(record, mapping.manager.field)?.trim();
+    const ref = keyValue(fieldValue(record, mapping.manager.field), mapping.manager.field);
     if (ref) person.managerRef = ref;
-    const key = mapping.manager.matches ? fieldValue(record, mapping.manager.matches)?.trim() : externalId;
+    const matches = mapping.manager.matches;
+    const key = matches ? keyValue(fieldValue(record, matches), matches) : externalId;
     if (key) person.refKey = key;
   }
   return person;
+}
+
+/** The attributes that sign a person in or reach them: a character nobody sees there makes a lookalike account. */
+const LOGIN_ATTRIBUTES = ['userName', 'email', 'secondEmail'];
+
+/** A value used as a key or reference, normalized; refused (naming `field`) when it names nobody for certain. */
+function keyValue(text: string | undefined, field: string): string | undefined {
+  const key = normalizedKey(text);
+  if (key === undefined) return undefined;
+  if (!key.ok) throw new MappingIssue(field, key.reason);
+  return key.key;
+}
+
+function groupField(spec: ValueSpec): string {
+  if (typeof spec === 'string') return spec;
+  return spec.field ?? 'groups';
 }
 
 /** The mapping's attributes as a list, made once per mapping rather than once per record. */

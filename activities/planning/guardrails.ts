@@ -1,5 +1,6 @@
 import type { GuardrailsConfig } from '../mapping/config.ts';
 import type { SourceSnapshot } from '../store/state-store.ts';
+import type { LookalikePair, SuspiciousKeyPair } from './lookalikes.ts';
 
 export type GuardrailName =
   | 'empty-export'
@@ -8,7 +9,9 @@ export type GuardrailName =
   | 'too-many-deactivations'
   | 'too-many-deactivations-relative'
   | 'too-many-invalid'
-  | 'unidentified-records';
+  | 'unidentified-records'
+  | 'suspicious-key-change'
+  | 'lookalike-account';
 
 /** A guardrail that tripped, with the numbers a person needs to decide (no personal data). */
 export interface TrippedGuardrail {
@@ -33,7 +36,14 @@ export interface GuardrailInput {
   fields: string[];
   /** Fields the mapping reads. */
   mappedFields: string[];
+  /** People who leave while a near-identical externalId arrives. */
+  suspiciousKeys?: SuspiciousKeyPair[];
+  /** New accounts whose userName or email looks like another person's. */
+  lookalikes?: LookalikePair[];
 }
+
+/** How many pairs a guardrail's message names; `measured` counts them all. */
+const PAIRS_NAMED = 10;
 
 /**
  * Checks a change set and the export it came from before anything is applied. Pure: the same input gives the same
@@ -110,5 +120,32 @@ export function evaluateGuardrails(input: GuardrailInput, config: GuardrailsConf
       message: `${input.unidentified} invalid records have no externalId; the ${input.deactivations} deactivations may include the people they describe`,
     });
   }
+  const keys = input.suspiciousKeys ?? [];
+  if (keys.length > 0) {
+    tripped.push({
+      guardrail: 'suspicious-key-change',
+      measured: keys.length,
+      threshold: 0,
+      message: `people leave while a near-identical externalId arrives (the same person re-keyed?): ${named(
+        keys.map((p) => `${p.leaving} leaves, ${p.arriving} arrives (${p.difference})`),
+      )}`,
+    });
+  }
+  const lookalikes = input.lookalikes ?? [];
+  if (lookalikes.length > 0) {
+    tripped.push({
+      guardrail: 'lookalike-account',
+      measured: lookalikes.length,
+      threshold: 0,
+      message: `new accounts look like another person's (Unicode confusables): ${named(
+        lookalikes.map((p) => `${p.arriving}'s ${p.attribute} looks like ${p.existing}'s`),
+      )}`,
+    });
+  }
   return tripped;
+}
+
+function named(pairs: string[]): string {
+  const listed = pairs.slice(0, PAIRS_NAMED).join('; ');
+  return pairs.length > PAIRS_NAMED ? `${listed}; and ${pairs.length - PAIRS_NAMED} more` : listed;
 }

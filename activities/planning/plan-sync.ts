@@ -16,6 +16,7 @@ import { fingerprint } from './fingerprint.ts';
 import { FirstRows } from './first-rows.ts';
 import { foldHrEvents } from './hr-event-overlay.ts';
 import { evaluateGuardrails } from './guardrails.ts';
+import { KeyChanges, LoginNames } from './lookalikes.ts';
 import type { TrippedGuardrail } from './guardrails.ts';
 import { MAX_INVALID_LISTED, writeReport } from './report.ts';
 import type { InvalidRecord, PlanningCounts, PlanningReport } from './report.ts';
@@ -283,6 +284,8 @@ export async function planSync(
     const refs = new Map<string, Ref>();
     const refOf = (key: string) => (byExternalId ? people.get(key)?.ref : refs.get(key));
     const takenRefs: Ref[] = [];
+    const loginNames = new LoginNames();
+    const keyChanges = new KeyChanges();
 
     /** The person a record names, when it is the first to; a second record makes every record of theirs invalid. */
     const firstNaming = (row: number, line: number | null, externalId: string, invalid: boolean) => {
@@ -302,6 +305,7 @@ export async function planSync(
     };
     const decide = (row: number, externalId: string, person: Person, profile: Profile) => {
       const print = fingerprint(profile);
+      loginNames.note(externalId, profile, person.confirmed === undefined);
       if (full || person.confirmed === undefined || !person.active || person.confirmed !== print) {
         const isNew = person.confirmed === undefined;
         // A manager not found, for a person whose confirmed profile is not known: Okta's value is left alone.
@@ -562,8 +566,10 @@ export async function planSync(
         case 'update':
           counts.validActive++;
           if (person.outcome === 'unchanged') counts.unchanged++;
-          else if (person.outcome === 'create') counts.creates++;
-          else counts.updates++;
+          else if (person.outcome === 'create') {
+            counts.creates++;
+            keyChanges.arrived(externalId);
+          } else counts.updates++;
           if (person.managerMissing) counts.managersNotFound++;
           break;
         case 'absent':
@@ -580,10 +586,18 @@ export async function planSync(
         addDeactivation.run(externalId);
         scratch.wrote();
         counts.deactivations++;
-        if (person.active) newDeactivations++;
+        if (person.active) {
+          newDeactivations++;
+          keyChanges.left(externalId);
+        }
         if (report.samples.deactivations.length < sampleSize) report.samples.deactivations.push(externalId);
       }
     }
+    const lookalikes = loginNames.pairs((id) => {
+      const person = people.get(id);
+      return person !== undefined && person.valid && ['unchanged', 'create', 'update'].includes(person.outcome);
+    });
+    loginNames.clear();
     report.samples.held = held.items.map(({ externalId, from }) => ({ externalId, from }));
     report.invalid = [...invalidListed.items];
     report.findings = findings.list(MAX_INVALID_LISTED);
@@ -664,6 +678,8 @@ export async function planSync(
         ...(previous ? { previous } : {}),
         fields: fieldNames,
         mappedFields: mappedFields(config.mapping),
+        suspiciousKeys: keyChanges.pairs(),
+        lookalikes,
       },
       config.guardrails,
     );

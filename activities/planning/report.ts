@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UpsertProfile } from '../store/state-store.ts';
 import type { TrippedGuardrail } from './guardrails.ts';
+import { printable, printableJson } from './printable.ts';
 
 export interface InvalidRecord {
   row: number;
@@ -94,8 +95,13 @@ function withoutReason({ row, line, externalId, field }: InvalidRecord): Invalid
   return kept;
 }
 
+/** The report as a person reads it (text) or a program does (JSON), with nothing in it a terminal would act on. */
 export function renderReport(report: PlanningReport, format: 'text' | 'json'): string {
-  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
+  if (format === 'json') return `${printableJson(JSON.stringify(report, null, 2))}\n`;
+  return printable(reportText(report));
+}
+
+function reportText(report: PlanningReport): string {
   const c = report.counts;
   const out: string[] = [];
   const title = report.unreadable

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { normalizedKey } from '../../activities/mapping/keys.ts';
 import type { HrEvent } from '../../activities/store/state-store.ts';
 
 /** HR fields as the export names them (a CSV's headers, a JSON export's keys). */
@@ -49,7 +50,7 @@ export function genericEvents(body: unknown, deliveryId: string, defaultIdentity
     eventId: event.id ?? (batch ? `${deliveryId}#${i}` : deliveryId),
     identitySourceId: event.identitySourceId ?? defaultIdentitySourceId,
     type: event.type,
-    externalId: event.person.externalId,
+    externalId: eventKey(event.person.externalId, `${batch ? `events.${i}.` : ''}person.externalId`),
     ...(event.person.record ? { record: event.person.record } : {}),
     // UTC, so that the store orders one person's events by comparing text.
     occurredAt: new Date(event.occurredAt).toISOString(),
@@ -86,7 +87,7 @@ export function bambooHrEvents(
 ): HrEvent[] {
   const parsed = BambooHrBody.safeParse(body);
   if (!parsed.success) throw new InvalidEvents(describeIssues(parsed.error));
-  return parsed.data.employees.map((employee) => {
+  return parsed.data.employees.map((employee, i) => {
     const occurred = employee.timestamp ? new Date(employee.timestamp) : undefined;
     const hash = createHash('sha256')
       .update(JSON.stringify([deliveryTimestamp, employee.timestamp ?? '', employee]))
@@ -95,11 +96,19 @@ export function bambooHrEvents(
       eventId: `bamboohr:${hash.slice(0, 40)}`,
       identitySourceId,
       type: BAMBOOHR_TYPES[employee.action],
-      externalId: String(employee.id),
+      externalId: eventKey(String(employee.id), `employees.${i}.id`),
       ...(employee.fields ? { record: employee.fields } : {}),
       occurredAt: (occurred && !Number.isNaN(occurred.getTime()) ? occurred : receivedAt).toISOString(),
     };
   });
+}
+
+/** A person's key as the export's keys are read (trimmed, NFC); one that names nobody for certain is refused. */
+function eventKey(text: string, field: string): string {
+  const key = normalizedKey(text);
+  if (key === undefined) throw new InvalidEvents(`${field}: is empty`);
+  if (!key.ok) throw new InvalidEvents(`${field}: ${key.reason}`);
+  return key.key;
 }
 
 function describeIssues(error: z.ZodError): string {

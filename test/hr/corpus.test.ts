@@ -6,6 +6,7 @@ import { parseSyncConfig } from '../../activities/mapping/config.ts';
 import type { SyncConfig } from '../../activities/mapping/config.ts';
 import { planSync } from '../../activities/planning/plan-sync.ts';
 import type { PlanSummary } from '../../activities/planning/plan-sync.ts';
+import { renderReport } from '../../activities/planning/report.ts';
 import type { PlanningReport } from '../../activities/planning/report.ts';
 import { openStateStore } from '../../activities/store/open.ts';
 import type { StateStore } from '../../activities/store/state-store.ts';
@@ -134,7 +135,9 @@ describe('bad HR input: reported, skipped, never destructive', () => {
     const { summary, report } = await plan('malformed.csv');
     expect(summary.outcome).toBe('unreadable');
     expect(summary.planId).toBeUndefined();
-    expect(report.unreadable).toMatch(/malformed CSV after record 1: .*Quote Not Closed/i);
+    expect(report.unreadable).toBe(
+      'malformed CSV after record 1, at line 3, field 3 (last_name): Quote Not Closed: a quote opens a field that no quote closes',
+    );
     expect(await store.findLatestPlan('0oa1', ['planned', 'awaiting-approval', 'dry-run'])).toBeUndefined();
   });
 
@@ -161,6 +164,61 @@ describe('bad HR input: reported, skipped, never destructive', () => {
       expect.objectContaining({ guardrail: 'too-many-deactivations', measured: 4, threshold: 1 }),
       expect.objectContaining({ guardrail: 'too-many-deactivations-relative', measured: 4, threshold: 2 }),
     ]);
+  });
+
+  it('refuses both records of ids that differ only in Unicode form, by name: one key after NFC', async () => {
+    const { summary, report } = await plan('nfc-collision.csv');
+    const id = 'É5'.normalize('NFC');
+    expect(report.invalid).toEqual([
+      { row: 5, line: 6, externalId: id, field: 'externalId', reason: 'appears more than once in the export' },
+      { row: 6, line: 7, externalId: id, field: 'externalId', reason: 'appears more than once in the export' },
+    ]);
+    expect(summary.counts).toMatchObject({ creates: 0, invalid: 2, deactivations: 0 });
+  });
+
+  it('refuses an id with a zero-width character by reason and holds the deactivation it would cause', async () => {
+    const { summary, report } = await plan('zero-width-key.csv');
+    expect(report.invalid).toEqual([
+      {
+        row: 2,
+        line: 3,
+        field: 'externalId',
+        reason: 'contains an invisible (zero-width) character (U+200B) at character 3',
+      },
+    ]);
+    expect(summary.outcome).toBe('awaiting-approval');
+    expect(summary.guardrails.tripped.map((t) => t.guardrail)).toContain('unidentified-records');
+    expect(await deactivations(summary)).toEqual(['E2']);
+  });
+
+  it('refuses a record whose group value holds a bidirectional mark, keeping the person and the group as they are', async () => {
+    const { summary, report } = await plan('invisible-group.csv');
+    expect(report.invalid).toEqual([
+      {
+        row: 3,
+        line: 4,
+        externalId: 'E3',
+        field: 'department',
+        reason: 'contains a bidirectional control (U+200E) at character 6',
+      },
+    ]);
+    expect(summary.counts).toMatchObject({ deactivations: 0, groupUpserts: 0, groupDeletes: 0, membershipDeletes: 0 });
+  });
+
+  it('escapes control and bidirectional characters in the report, text and JSON alike', async () => {
+    const { summary, report } = await plan('terminal-escapes.csv');
+    const lastName = 'Turing\u009b2J\u202e';
+    expect(report.samples.updates).toEqual([expect.objectContaining({ externalId: 'E2' })]);
+    const text = readFileSync(summary.reportPath.replace(/\.json$/, '.txt'), 'utf8');
+    const json = readFileSync(summary.reportPath, 'utf8');
+    for (const shown of [text, json, renderReport(report, 'text'), renderReport(report, 'json')]) {
+      expect(shown).not.toMatch(/[\u0080-\u009f\u202e]/u);
+    }
+    expect(text).toContain(
+      String.raw`E2 {"userName":"alan@example.com","email":"alan@example.com","firstName":"Alan","lastName":"Turing\x9B2J\u202E"`,
+    );
+    expect(json).toContain(String.raw`"lastName": "Turing\u009B2J\u202E"`);
+    expect(JSON.parse(json)).toMatchObject({ samples: { updates: [{ profile: { lastName } }] } });
   });
 
   it('keeps personal data out of the summary that goes into workflow history', async () => {

@@ -159,6 +159,6 @@ describe('the CSV source reads exactly as csv-parse does', () => {
       for (const cuts of [[], [1, 5, 9, 13, 17]]) await same({ delimiter: ',', bytes: Buffer.from(text) }, cuts);
     }
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\n1,a\n', 'utf16le')]);
-    await same({ delimiter: ',', bytes: utf16 }, []);
+    for (const cuts of [[], [1], [1, 2, 3]]) await same({ delimiter: ',', bytes: utf16 }, cuts);
   });
 });

@@ -81,13 +81,14 @@ describe('HR sources', () => {
     await once(server, 'listening');
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     process.env.TEST_HR_TOKEN = 'sekret';
+    process.env.TEST_HR_KEY = 'key';
     try {
       const byCursor = await read(
         `{ type: http, url: '${base}/cursor', headers: { Authorization: 'Bearer \${env:TEST_HR_TOKEN}' }, recordsPath: data.people, pagination: { type: cursor, path: next, param: after } }`,
       );
       expect(byCursor.rows).toEqual([{ id: '1' }, { id: '2' }, { id: '3' }]);
       const byLink = await read(
-        `{ type: http, method: POST, url: '${base}/link', body: { fields: [id] }, basicAuth: { username: key, password: x }, recordsPath: employees, pagination: { type: next-link, path: links.next } }`,
+        `{ type: http, method: POST, url: '${base}/link', body: { fields: [id] }, basicAuth: { username: '\${env:TEST_HR_KEY}', password: x }, recordsPath: employees, pagination: { type: next-link, path: links.next } }`,
       );
       expect(byLink.rows).toEqual([{ id: '8' }, { id: '9' }]);
       expect(seen).toEqual([
@@ -99,6 +100,61 @@ describe('HR sources', () => {
     } finally {
       server.close();
       delete process.env.TEST_HR_TOKEN;
+    }
+  });
+
+  it('refuses invalid UTF-8 in JSON, NDJSON and HTTP sources by line and column, and reads a named encoding', async () => {
+    // Workday RaaS saved through a Latin-1 tool: "Zoë" as the single byte 0xEB, on the document's third line.
+    const latin1 = Buffer.from(
+      '{"Report_Entry": [\n{"id": "1", "mail": "a@x.io"},\n{"id": "2", "name": "Zoë"}]}',
+      'latin1',
+    );
+    writeFileSync(join(dir, 'latin1.json'), latin1);
+    writeFileSync(join(dir, 'latin1.ndjson'), latin1.subarray(latin1.indexOf('\n') + 1, latin1.lastIndexOf(']')));
+    const refused =
+      'not valid utf-8 at line 2, column 24; if the export is in another encoding, name it in source.encoding';
+    await expect(read('{ type: json, location: latin1.json, recordsPath: Report_Entry }')).rejects.toThrow(
+      refused.replace('line 2', 'line 3'),
+    );
+    await expect(read('{ type: ndjson, location: latin1.ndjson }')).rejects.toThrow(refused);
+    const { rows } = await read('{ type: json, location: latin1.json, recordsPath: Report_Entry, encoding: latin1 }');
+    expect(rows).toEqual([
+      { id: '1', mail: 'a@x.io' },
+      { id: '2', name: 'Zoë' },
+    ]);
+    // A euro sign is 0x80 in windows-1252 (and a C1 control in ISO-8859-1 proper).
+    writeFileSync(
+      join(dir, 'cp1252.csv'),
+      Buffer.concat([Buffer.from('id,budget\n1,'), Buffer.from([0x80]), Buffer.from('5\n')]),
+    );
+    expect((await read('{ type: csv, location: cp1252.csv, encoding: windows-1252 }')).rows).toEqual([
+      { id: '1', budget: '€5' },
+    ]);
+    expect(() =>
+      parseSyncConfig(
+        'source: { type: csv, location: x.csv, encoding: ebcdic }\nmapping: { externalId: id, attributes: { userName: m, email: m } }\n',
+        'sync.yaml',
+      ),
+    ).toThrow(
+      'sync.yaml: source.encoding (line 1): is not an encoding label Node reads (e.g. utf-8, windows-1252, latin1)',
+    );
+
+    const pages = [latin1, Buffer.from('<html>502 Bad Gateway: upstream Zoe Fischer</html>')];
+    const server = createServer((req, res) =>
+      res.end(pages[Number(new URL(req.url!, 'http://x').searchParams.get('p'))]),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await expect(read(`{ type: http, url: '${base}/?p=0', recordsPath: Report_Entry }`)).rejects.toThrow(
+        `page 1: ${refused.replace('line 2', 'line 3')}`,
+      );
+      const notJson = read(`{ type: http, url: '${base}/?p=1' }`);
+      await expect(notJson).rejects.toThrow('page 1 is not valid JSON');
+      await expect(notJson).rejects.not.toThrow(/Zoe|Fischer|Bad Gateway/);
+    } finally {
+      server.close();
     }
   });
 

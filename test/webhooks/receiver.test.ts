@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -9,7 +11,7 @@ import { startWebhookServer, type WebhookServer, type WebhookServerOptions } fro
 import { createLogger } from '../../observability/logger.ts';
 import { coordinatorWorkflowId, type HrChange } from '../../workflows/sync-messages.ts';
 import { testClient, uniqueTaskQueue } from '../support/temporal.ts';
-import { newSecret, sendBambooHr, sendStandard } from './senders.ts';
+import { newSecret, sendBambooHr, sendStandard, sendStandardRaw } from './senders.ts';
 
 // No worker serves the task queue: a signal is recorded by Temporal (which is all the receiver waits for), and the
 // coordinator's history shows how many there were.
@@ -103,6 +105,43 @@ describe('webhook receiver: Standard Webhooks signatures', () => {
       { secrets: [secret] },
     );
     expect(foreign.status).toBe(400);
+  });
+});
+
+describe('webhook receiver: validly signed bodies that are not events', () => {
+  const corpus = (name: string) => readFileSync(join(import.meta.dirname, 'corpus', name));
+
+  it('answers 400 naming the problem (not 401), quoting nothing of the body, storing nothing', async () => {
+    const secret = newSecret();
+    const server = await start({ standardSecrets: [secret] });
+    const cases: [string, Buffer | string, string][] = [
+      ['a body cut off mid-way', corpus('truncated.body'), 'the body is not JSON'],
+      ["a proxy's error page", corpus('proxy-error-page.body'), 'the body is not JSON'],
+      ['a form-encoded body', corpus('form-encoded.body'), 'the body is not JSON'],
+      ['JSON written in Latin-1', corpus('latin1.body'), 'the body is not valid UTF-8 (JSON is sent as UTF-8)'],
+      ['an empty body', '', 'the body is empty; expected JSON'],
+    ];
+    for (const [what, body, problem] of cases) {
+      const response = await sendStandardRaw(server.url, body, { secrets: [secret] });
+      const answer = (await response.json()) as { error: string };
+      expect({ what, status: response.status, answer }).toEqual({ what, status: 400, answer: { error: problem } });
+    }
+    expect(await store.pendingHrEvents(identitySourceId)).toEqual([]);
+  });
+
+  it("reads an event's externalId as the export's keys are read: trimmed and NFC, invisible characters refused", async () => {
+    const secret = newSecret();
+    const server = await start({ standardSecrets: [secret] });
+    const hidden = await sendStandard(server.url, joiner('e1', 'E2001\u200b'), { secrets: [secret] });
+    expect(hidden.status).toBe(400);
+    expect(await hidden.json()).toEqual({
+      error: 'person.externalId: contains an invisible (zero-width) character (U+200B) at character 6',
+    });
+    const decomposed = 'É2002'.normalize('NFD');
+    expect((await sendStandard(server.url, joiner('e2', ` ${decomposed} `), { secrets: [secret] })).status).toBe(202);
+    expect((await store.pendingHrEvents(identitySourceId)).map((e) => e.externalId)).toEqual([
+      'É2002'.normalize('NFC'),
+    ]);
   });
 });
 

@@ -14,9 +14,19 @@ export async function sendStandard(
   options: { secrets: string[]; id?: string; at?: Date; tamper?: (raw: string) => string },
 ): Promise<Response> {
   const raw = JSON.stringify(body);
+  return sendStandardRaw(url, options.tamper ? options.tamper(raw) : raw, { ...options, signed: raw });
+}
+
+/** POSTs bytes as they are (not JSON, say), signed the Standard Webhooks way over `signed` (default: the bytes). */
+export async function sendStandardRaw(
+  url: string,
+  raw: string | Buffer,
+  options: { secrets: string[]; id?: string; at?: Date; signed?: string | Buffer },
+): Promise<Response> {
   const id = options.id ?? `msg_${randomUUID()}`;
   const at = options.at ?? new Date();
-  const signature = options.secrets.map((secret) => new Webhook(secret).sign(id, at, raw)).join(' ');
+  const signed = options.signed ?? raw;
+  const signature = options.secrets.map((secret) => new Webhook(secret).sign(id, at, signed)).join(' ');
   return fetch(`${url}/webhooks/standard`, {
     method: 'POST',
     headers: {
@@ -25,7 +35,7 @@ export async function sendStandard(
       'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
       'webhook-signature': signature,
     },
-    body: options.tamper ? options.tamper(raw) : raw,
+    body: raw,
   });
 }
 
