@@ -26,6 +26,7 @@ COPY --chown=root:root activities ./activities
 COPY --chown=root:root client ./client
 COPY --chown=root:root codec ./codec
 COPY --chown=root:root config ./config
+COPY --chown=root:root contracts ./contracts
 COPY --chown=root:root local-stack ./local-stack
 COPY --chown=root:root observability ./observability
 COPY --chown=root:root okta-emulator ./okta-emulator

@@ -18,8 +18,8 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O packages.
-    files: ['workflows/**/*.ts'],
+    // Workflow code and the contracts it shares run in Temporal's deterministic sandbox: no Node built-ins, no I/O packages.
+    files: ['workflows/**/*.ts', 'contracts/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

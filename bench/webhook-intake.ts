@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { coordinatorStatus } from '../client/sync-client.ts';
 import { sync } from '../workflows/sync.ts';
-import type { SyncSummary } from '../workflows/sync-messages.ts';
+import type { SyncSummary } from '../contracts/sync-messages.ts';
 import { printTable, saveResult, seconds } from './support/report.ts';
 import { connectClient, startTemporal, writeWorkflowBundle } from './support/temporal-stack.ts';
 import { quantile, sendDeliveries, type Delivery, type DeliveryResult } from './support/webhook-load.ts';

@@ -6,7 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { CUSTOM_ATTRIBUTES, personProfile, plannedPeople } from '../bench/support/hr-people.ts';
 import { layOutRequests, OKTA_LIMITS } from '../activities/okta/bulk-requests.ts';
 import { pushPlan } from '../workflows/push-plan.ts';
-import type { PushOptions, PushResult } from '../workflows/push-messages.ts';
+import type { PushOptions, PushResult } from '../contracts/push-messages.ts';
 import type { ChaosStack } from './stack.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import cliProgress from 'cli-progress';
-import { pushProgressQuery, type PushProgress } from '../workflows/push-messages.ts';
+import { pushProgressQuery, type PushProgress } from '../contracts/push-messages.ts';
 import {
   syncRequestQuery,
   syncStatusQuery,
@@ -9,7 +9,7 @@ import {
   type RequestAccepted,
   type SyncPhase,
   type SyncSummary,
-} from '../workflows/sync-messages.ts';
+} from '../contracts/sync-messages.ts';
 
 /** Where one `sync` run's request stands, as its own query and its coordinator's tell. */
 export interface SyncProgress {

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { ScheduleDeclarationSchema, type OverlapPolicy, type ScheduleDeclaration } from '../config/schedules.ts';
-import type { SyncInput } from '../workflows/sync-messages.ts';
+import type { SyncInput } from '../contracts/sync-messages.ts';
 
 /** Every schedule this tool makes is named `hr-okta-sync/<id>`: `list` and `apply --prune` touch those only. */
 export const SCHEDULE_PREFIX = 'hr-okta-sync/';

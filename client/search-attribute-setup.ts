@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import protos from '@temporalio/proto';
-import { searchAttributeTypes } from '../workflows/search-attributes.ts';
+import { searchAttributeTypes } from '../contracts/search-attributes.ts';
 
 const { IndexedValueType } = protos.temporal.api.enums.v1;
 

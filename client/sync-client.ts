@@ -5,7 +5,7 @@ import {
   syncStatusQuery,
   type CoordinatorOptions,
   type SyncStatus,
-} from '../workflows/sync-messages.ts';
+} from '../contracts/sync-messages.ts';
 
 export interface CoordinatorTarget {
   identitySourceId: string;

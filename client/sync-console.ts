@@ -3,7 +3,7 @@
  * starts and when it ends (what triggered it, what it changed), read from the coordinator's status query.
  */
 import type { Client } from '@temporalio/client';
-import type { SyncReason, SyncStatus, SyncSummary } from '../workflows/sync-messages.ts';
+import type { SyncReason, SyncStatus, SyncSummary } from '../contracts/sync-messages.ts';
 import { coordinatorStatus } from './sync-client.ts';
 
 const TRIGGER_WORDS: Record<SyncReason, string> = {

@@ -1,8 +1,8 @@
 import { printable } from '../activities/planning/printable.ts';
 import type { PlanHeader } from '../activities/store/state-store.ts';
-import type { PushProgress } from '../workflows/push-messages.ts';
-import type { SyncStatus, SyncSummary } from '../workflows/sync-messages.ts';
-import { outcomeText } from '../workflows/sync-outcome.ts';
+import type { PushProgress } from '../contracts/push-messages.ts';
+import type { SyncStatus, SyncSummary } from '../contracts/sync-messages.ts';
+import { outcomeText } from '../contracts/sync-outcome.ts';
 
 /** Outcomes after which a sync counts as successful (exit code 0). */
 export const SUCCESSFUL_OUTCOMES: readonly SyncSummary['outcome'][] = ['applied', 'nothing-to-do', 'dry-run'];

@@ -6,7 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import type { HrEvent, StateStore } from '../activities/store/state-store.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../config/webhooks.ts';
 import { createLogger } from '../observability/logger.ts';
-import type { CoordinatorOptions } from '../workflows/sync-messages.ts';
+import type { CoordinatorOptions } from '../contracts/sync-messages.ts';
 import { notifyHrChanged } from './sync-client.ts';
 import { CoalescingHandoff } from './webhooks/coalescing-handoff.ts';
 import { SharedWrites } from '../activities/store/shared-writes.ts';

@@ -1,5 +1,5 @@
 import ms from 'ms';
-import type { CoordinatorOptions } from '../workflows/sync-messages.ts';
+import type { CoordinatorOptions } from '../contracts/sync-messages.ts';
 import type { ServiceConfig } from './service-config.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StateStore } from '../activities/store/state-store.ts';
-import { OKTA_FAILURE } from '../workflows/okta-failure-types.ts';
+import { OKTA_FAILURE } from '../contracts/okta-failure-types.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Expected while Okta processes an import: part of polling, not a failure (see activities/push). */

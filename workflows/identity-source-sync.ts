@@ -20,7 +20,7 @@ import type { CoordinationActivities } from '../activities/coordination/coordina
 import type { PushActivities } from '../activities/push/push-activities.ts';
 import type { PlanningActivities } from '../activities/planning/planning-activities.ts';
 import { pushPlan } from './push-plan.ts';
-import { IDENTITY_SOURCE, PHASE } from './search-attributes.ts';
+import { IDENTITY_SOURCE, PHASE } from '../contracts/search-attributes.ts';
 import {
   approveUpdate,
   cancelCurrentSignal,
@@ -38,8 +38,8 @@ import {
   type SyncReason,
   type SyncRequest,
   type SyncSummary,
-} from './sync-messages.ts';
-import type { PushTotals } from './push-messages.ts';
+} from '../contracts/sync-messages.ts';
+import type { PushTotals } from '../contracts/push-messages.ts';
 
 // Planning reads the whole HR export and writes the plan to the store: minutes for a large export, and an HR system
 // or store outage is waited out for an hour before the request fails.

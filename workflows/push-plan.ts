@@ -15,7 +15,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PushActivities } from '../activities/push/push-activities.ts';
-import { NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE, hasFailureType, isOktaFailure } from './okta-failure-types.ts';
+import {
+  NON_RETRYABLE_OKTA_FAILURES,
+  OKTA_FAILURE,
+  hasFailureType,
+  isOktaFailure,
+} from '../contracts/okta-failure-types.ts';
 import {
   pushProgressQuery,
   type CarriedState,
@@ -28,7 +33,7 @@ import {
   type PushResult,
   type PushTotals,
   type SessionSummary,
-} from './push-messages.ts';
+} from '../contracts/push-messages.ts';
 import {
   CHUNKS_UPLOADED,
   IDENTITY_SOURCE,
@@ -36,7 +41,7 @@ import {
   RATE_LIMIT_WAITS,
   RECORDS_APPLIED,
   SESSION,
-} from './search-attributes.ts';
+} from '../contracts/search-attributes.ts';
 
 /**
  * The activities, with timeouts and retries chosen per kind of call. Every call heartbeats, so a worker that dies

@@ -7,7 +7,7 @@ import {
   type SyncInput,
   type SyncSummary,
   syncRequestQuery,
-} from './sync-messages.ts';
+} from '../contracts/sync-messages.ts';
 
 // Queuing a request is one call to Temporal itself: quick, retried through a short Temporal hiccup.
 const coordination = proxyActivities<CoordinationActivities>({

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
-import type { PushTotals } from '../../workflows/push-messages.ts';
-import { OKTA_FAILURE } from '../../workflows/okta-failure-types.ts';
+import type { PushTotals } from '../../contracts/push-messages.ts';
+import { OKTA_FAILURE } from '../../contracts/okta-failure-types.ts';
 import type { IdentitySourceVerdict } from '../okta/identity-source-check.ts';
 import type { pushPlan } from '../../workflows/push-plan.ts';
 import {
@@ -12,7 +12,7 @@ import {
   type CoordinatorOptions,
   type RequestAccepted,
   type SyncRequest,
-} from '../../workflows/sync-messages.ts';
+} from '../../contracts/sync-messages.ts';
 
 export interface CoordinationDeps {
   temporal: Client;

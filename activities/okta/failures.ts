@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { OKTA_FAILURE, type OktaFailureType } from '../../workflows/okta-failure-types.ts';
+import { OKTA_FAILURE, type OktaFailureType } from '../../contracts/okta-failure-types.ts';
 
 export { OKTA_FAILURE };
 

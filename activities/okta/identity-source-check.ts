@@ -1,5 +1,5 @@
 import type { IdentitySourceClient } from './identity-source-client.ts';
-import { isOktaFailure, OKTA_FAILURE } from '../../workflows/okta-failure-types.ts';
+import { isOktaFailure, OKTA_FAILURE } from '../../contracts/okta-failure-types.ts';
 
 /** What one cheap read says of an identity source id: known, unknown (404 E0000007), or not found out. */
 export type IdentitySourceVerdict = 'known' | 'unknown' | 'unverified';

@@ -11,7 +11,7 @@ import {
   serializeBody,
   type LayoutLimits,
 } from '../okta/bulk-requests.ts';
-import { isOktaFailure, NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE } from '../../workflows/okta-failure-types.ts';
+import { isOktaFailure, NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE } from '../../contracts/okta-failure-types.ts';
 import type { IdentitySourceClient, IdentitySourceSession, SessionStatus } from '../okta/identity-source-client.ts';
 import type { BulkOperation, PushRequest, StateStore } from '../store/state-store.ts';
 import type {
@@ -22,7 +22,7 @@ import type {
   SessionUploadResult,
   TriggerOutcome,
   UploadResult,
-} from '../../workflows/push-messages.ts';
+} from '../../contracts/push-messages.ts';
 
 export interface PushActivityDeps {
   store: StateStore;

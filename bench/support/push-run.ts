@@ -12,7 +12,7 @@ import type { BenchEmulator } from './emulator-thread.ts';
 import type { Durations } from '../../okta-emulator/index.ts';
 import { createPushActivities } from '../../activities/push/push-activities.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
-import type { PushOptions, PushResult } from '../../workflows/push-messages.ts';
+import type { PushOptions, PushResult } from '../../contracts/push-messages.ts';
 import { historyEvents, runInProcessWorker } from './temporal-stack.ts';
 import type { PushModelParameters } from './theoretical-minimum.ts';
 

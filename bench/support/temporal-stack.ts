@@ -16,7 +16,7 @@ import {
   type DevServerOptions,
 } from '../../local-stack/temporal-dev-server.ts';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../../worker/workflow-bundle.ts';
-import { searchAttributeTypes } from '../../workflows/search-attributes.ts';
+import { searchAttributeTypes } from '../../contracts/search-attributes.ts';
 
 const quiet = {
   trace: () => undefined,

@@ -16,7 +16,7 @@ import type { DevServer } from '../../local-stack/temporal-dev-server.ts';
 import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { runWorker } from '../../worker/run-worker.ts';
-import { coordinatorWorkflowId, type CoordinatorOptions } from '../../workflows/sync-messages.ts';
+import { coordinatorWorkflowId, type CoordinatorOptions } from '../../contracts/sync-messages.ts';
 import { scaledDurations, scaledPushOptions } from './push-run.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { OktaEmulator } from '../../okta-emulator/index.ts';
-import type { HrChange } from '../../workflows/sync-messages.ts';
+import type { HrChange } from '../../contracts/sync-messages.ts';
 
 type Timestamp = { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined;
 

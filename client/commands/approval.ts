@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { approveUpdate, coordinatorWorkflowId, rejectUpdate, syncStatusQuery } from '../../workflows/sync-messages.ts';
+import { approveUpdate, coordinatorWorkflowId, rejectUpdate, syncStatusQuery } from '../../contracts/sync-messages.ts';
 import { CommandFailure, defaultActor, runWithSession, withSessionOptions } from '../cli-session.ts';
 
 interface DecisionOptions {

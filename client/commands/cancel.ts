@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { cancelCurrentSignal, coordinatorWorkflowId } from '../../workflows/sync-messages.ts';
+import { cancelCurrentSignal, coordinatorWorkflowId } from '../../contracts/sync-messages.ts';
 import { CommandFailure, runWithSession, withSessionOptions } from '../cli-session.ts';
 import { coordinatorStatus } from '../sync-client.ts';
 

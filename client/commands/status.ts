@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { PlanHeader } from '../../activities/store/state-store.ts';
-import { pushProgressQuery } from '../../workflows/push-messages.ts';
+import { pushProgressQuery } from '../../contracts/push-messages.ts';
 import { identitySourceCheck, type IdentitySourceVerdict } from '../../activities/okta/identity-source-check.ts';
 import { createOktaClient } from '../../worker/okta-client.ts';
 import {

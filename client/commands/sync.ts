@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { sync } from '../../workflows/sync.ts';
-import { syncRequestQuery, type RequestAccepted, type SyncInput } from '../../workflows/sync-messages.ts';
+import { syncRequestQuery, type RequestAccepted, type SyncInput } from '../../contracts/sync-messages.ts';
 import { runWithSession, withSessionOptions } from '../cli-session.ts';
 import { followSync, innermostMessage, progressRenderer, SyncRunError } from '../progress.ts';
 import { CommandFailure } from '../command-failure.ts';

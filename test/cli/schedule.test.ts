@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_PREFIX } from '../../client/schedules.ts';
-import type { SyncSummary } from '../../workflows/sync-messages.ts';
+import type { SyncSummary } from '../../contracts/sync-messages.ts';
 import { startPushHarness, type PushHarness } from '../support/push-harness.ts';
 import { CLI_TEST_TIMEOUT, runCli, writeCliConfig } from './cli-harness.ts';
 

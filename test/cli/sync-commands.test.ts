@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coordinatorStatus } from '../../client/sync-client.ts';
-import type { SyncStatus, SyncSummary } from '../../workflows/sync-messages.ts';
+import type { SyncStatus, SyncSummary } from '../../contracts/sync-messages.ts';
 import { startPushHarness, type PushHarness } from '../support/push-harness.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { CLI_TEST_TIMEOUT, runCli, writeCliConfig } from './cli-harness.ts';

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { renderIdle, renderStatus, renderSummary } from '../../client/sync-text.ts';
-import type { SyncStatus, SyncSummary } from '../../workflows/sync-messages.ts';
+import type { SyncStatus, SyncSummary } from '../../contracts/sync-messages.ts';
 
 // What a terminal would act on if printed raw: clear the screen (ESC and C1 CSI), set the window title, reorder text.
 const ESCAPES = 'E1\u001b[2J\u009b2J\u001b]0;owned\u0007\u202e';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pushPlan } from '../../workflows/push-plan.ts';
-import type { PushOptions } from '../../workflows/push-messages.ts';
+import type { PushOptions } from '../../contracts/push-messages.ts';
 import { FAST_PUSH, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { fileURLToPath } from 'node:url';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';

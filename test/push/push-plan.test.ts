@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pushPlan } from '../../workflows/push-plan.ts';
-import { IDENTITY_SOURCE, PHASE, RECORDS_APPLIED, SESSION } from '../../workflows/search-attributes.ts';
+import { IDENTITY_SOURCE, PHASE, RECORDS_APPLIED, SESSION } from '../../contracts/search-attributes.ts';
 import { FAST_PUSH, SMALL_SESSIONS, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { fileURLToPath } from 'node:url';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';

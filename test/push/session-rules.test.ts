@@ -2,7 +2,7 @@ import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { pushPlan } from '../../workflows/push-plan.ts';
 import { workerCheck } from '../../workflows/worker-check.ts';
-import { pushProgressQuery } from '../../workflows/push-messages.ts';
+import { pushProgressQuery } from '../../contracts/push-messages.ts';
 import { FAST_PUSH, SMALL_SESSIONS, people, savePlan, harnessForTest } from '../support/push-harness.ts';
 import { fileURLToPath } from 'node:url';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { cacheDir, startDevServer } from '../../local-stack/temporal-dev-server.ts';
-import { searchAttributeTypes } from '../../workflows/search-attributes.ts';
+import { searchAttributeTypes } from '../../contracts/search-attributes.ts';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../../worker/workflow-bundle.ts';
 
 declare module 'vitest' {

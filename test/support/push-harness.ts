@@ -15,8 +15,8 @@ import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.
 import type { OktaEmulatorOptions } from '../../okta-emulator/index.ts';
 import { loadSyncConfig, type SyncConfig } from '../../activities/mapping/config.ts';
 import { createActivities, type ActivityDeps } from '../../worker/activities.ts';
-import { coordinatorWorkflowId, type CoordinatorOptions } from '../../workflows/sync-messages.ts';
-import type { PushOptions } from '../../workflows/push-messages.ts';
+import { coordinatorWorkflowId, type CoordinatorOptions } from '../../contracts/sync-messages.ts';
+import type { PushOptions } from '../../contracts/push-messages.ts';
 import { testClient, testWorker, uniqueTaskQueue } from './temporal.ts';
 
 /** Okta's rules on a scale that tests can wait out: five minutes become 1.5 s, an import 150 ms. */

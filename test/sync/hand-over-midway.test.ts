@@ -11,7 +11,7 @@ import {
   syncStatusQuery,
   type SyncPhase,
   type SyncSummary,
-} from '../../workflows/sync-messages.ts';
+} from '../../contracts/sync-messages.ts';
 import { FAST_OKTA, harnessForTest, type PushHarness } from '../support/push-harness.ts';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';

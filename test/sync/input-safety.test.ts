@@ -9,7 +9,7 @@ import {
   syncStatusQuery,
   type SyncStatus,
   type SyncSummary,
-} from '../../workflows/sync-messages.ts';
+} from '../../contracts/sync-messages.ts';
 import { harnessForTest, type PushHarness } from '../support/push-harness.ts';
 import { uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';

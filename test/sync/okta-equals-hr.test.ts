@@ -10,7 +10,7 @@ import { planSync } from '../../activities/planning/plan-sync.ts';
 import type { PlanningReport } from '../../activities/planning/report.ts';
 import { renderSummary } from '../../client/sync-text.ts';
 import { sync } from '../../workflows/sync.ts';
-import type { SyncSummary } from '../../workflows/sync-messages.ts';
+import type { SyncSummary } from '../../contracts/sync-messages.ts';
 import { harnessForTest, type PushHarness } from '../support/push-harness.ts';
 import { uniqueWorkflowId } from '../support/temporal.ts';
 

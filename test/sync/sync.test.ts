@@ -9,7 +9,7 @@ import {
   rejectUpdate,
   syncStatusQuery,
   type SyncSummary,
-} from '../../workflows/sync-messages.ts';
+} from '../../contracts/sync-messages.ts';
 import { FAST_COORDINATOR, harnessForTest, type PushHarness } from '../support/push-harness.ts';
 import { fileURLToPath } from 'node:url';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';

@@ -4,7 +4,7 @@ import { coordinatorStatus } from '../../client/sync-client.ts';
 import { startWebhookServer, type WebhookServer } from '../../client/webhook-server.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { sync } from '../../workflows/sync.ts';
-import type { SyncStatus, SyncSummary } from '../../workflows/sync-messages.ts';
+import type { SyncStatus, SyncSummary } from '../../contracts/sync-messages.ts';
 import { FAST_COORDINATOR, harnessForTest, type PushHarness } from '../support/push-harness.ts';
 import { uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';

@@ -9,7 +9,7 @@ import { openStateStore } from '../../activities/store/open.ts';
 import type { StateStore } from '../../activities/store/state-store.ts';
 import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from '../../client/webhook-server.ts';
 import { createLogger } from '../../observability/logger.ts';
-import { coordinatorWorkflowId, type HrChange } from '../../workflows/sync-messages.ts';
+import { coordinatorWorkflowId, type HrChange } from '../../contracts/sync-messages.ts';
 import { testClient, uniqueTaskQueue } from '../support/temporal.ts';
 import { newSecret, sendBambooHr, sendStandard, sendStandardRaw } from './senders.ts';
 
