@@ -4,7 +4,7 @@ import { OKTA_FAILURE } from '../okta/failures.ts';
 import type { UserSchema } from '../okta/user-schema.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { planSync } from './plan-sync.ts';
-import type { OktaFacts, PlanSummary, PlanSyncInput } from './plan-sync.ts';
+import type { OktaFacts, PlanSummary, PlanSyncInput } from './plan-types.ts';
 
 export interface PlanningDependencies {
   store: StateStore;

@@ -5,7 +5,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSyncConfig } from '../../activities/mapping/config.ts';
 import type { SyncConfig } from '../../activities/mapping/config.ts';
 import { planSync } from '../../activities/planning/plan-sync.ts';
-import type { PlanSummary } from '../../activities/planning/plan-sync.ts';
+import type { PlanSummary } from '../../activities/planning/plan-types.ts';
 import { renderReport } from '../../activities/planning/report.ts';
 import type { PlanningReport } from '../../activities/planning/report.ts';
 import { openStateStore } from '../../activities/store/open.ts';
