@@ -19,9 +19,12 @@ export interface OktaFacts {
   schemaUnavailable?: string;
 }
 
-/** Where planning is, for a heartbeat: the stage and how many records of the export it has read. */
+/**
+ * Where planning is, for a heartbeat: the stage (snapshot: reading what Okta confirmed; read: the export; managers:
+ * resolving manager references; diff; guardrails; save) and how many records of the export it has read.
+ */
 export interface PlanningProgress {
-  stage: 'read' | 'managers' | 'diff' | 'guardrails' | 'save';
+  stage: 'snapshot' | 'read' | 'managers' | 'diff' | 'guardrails' | 'save';
   recordsRead: number;
 }
 

@@ -1,3 +1,4 @@
+import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SyncConfig } from '../mapping/config.ts';
 import { OKTA_FAILURE } from '../okta/failures.ts';
@@ -14,12 +15,17 @@ export interface PlanningDependencies {
   okta?: { getUserSchema(identitySourceId: string): Promise<UserSchema> };
 }
 
-/** Planning activities for the worker. Results carry ids and counts only; the plan and report stay in the store. */
+/**
+ * Planning activities for the worker. Results carry ids and counts only; the plan and report stay in the store.
+ * Planning heartbeats its progress (stage, records read) as it goes, so that a heartbeat timeout notices a worker
+ * that died mid-plan long before the start-to-close timeout would.
+ */
 export function createPlanningActivities({ store, config, okta }: PlanningDependencies) {
   return {
     async planSync(input: PlanSyncInput): Promise<PlanSummary> {
       const resolved = typeof config === 'function' ? await config(input.identitySourceId) : config;
-      return planSync(store, resolved, input, okta ? await oktaFacts(okta, input.identitySourceId) : {});
+      const facts = okta ? await oktaFacts(okta, input.identitySourceId) : {};
+      return planSync(store, resolved, input, facts, heartbeat);
     },
   };
 }

@@ -12,6 +12,8 @@ export async function readConfirmed(run: PlanningRun, store: StateStore): Promis
   const { identitySourceId } = run.input;
   const manager = run.manager;
   const names = new ConfirmedNames();
+  let confirmed = 0;
+  run.progress('snapshot');
   for await (const user of store.streamConfirmedUsers(identitySourceId)) {
     const confirmedManager = manager ? (user.profile?.[manager.attribute] ?? undefined) : undefined;
     run.people.set(
@@ -19,6 +21,7 @@ export async function readConfirmed(run: PlanningRun, store: StateStore): Promis
       new Person(user.fingerprint, user.status === 'ACTIVE', names.of(user.profile), confirmedManager),
     );
     if (user.status === 'ACTIVE') run.confirmedActive++;
+    run.progress('snapshot', ++confirmed);
   }
   // HR events not yet applied overlay the export: a joiner, mover or leaver takes effect before the export shows it.
   const retainSince = new Date(Date.now() - run.config.hrEvents.retainAppliedHours * 3_600_000).toISOString();

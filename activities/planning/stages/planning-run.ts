@@ -18,7 +18,7 @@ import { Person } from './person.ts';
 import type { Ref } from './person.ts';
 import type { OktaFacts, PlanningProgress, PlanSyncInput } from '../plan-types.ts';
 
-/** Rows between two progress reports while the export is read or the plan is saved. */
+/** Rows between two progress reports while Okta's snapshot or the export is read, or the plan is saved. */
 const PROGRESS_EVERY = 1000;
 
 /**
