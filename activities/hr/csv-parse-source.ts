@@ -3,8 +3,8 @@ import { describeCsvError } from './csv-parse-errors.ts';
 import { inputFailure } from './input.ts';
 import { csvHeader, csvRecord } from './csv-records.ts';
 import type { CsvInput } from './csv-records.ts';
-import { SourceUnreadable } from './source.ts';
-import type { SourceFields, SourceRecord } from './source.ts';
+import { SourceUnreadable } from './source-record.ts';
+import type { SourceFields, SourceRecord } from './source-record.ts';
 import { DEFAULT_ENCODING } from './encodings.ts';
 import { decodedText } from './text-decoding.ts';
 

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { HrRecord } from '../mapping/expressions.ts';
-import { COLUMN_COUNT_FIELD, SourceUnreadable } from './source.ts';
-import type { SourceFields } from './source.ts';
+import { COLUMN_COUNT_FIELD, SourceUnreadable } from './source-record.ts';
+import type { SourceFields } from './source-record.ts';
 
 /** The bytes of a CSV export, opened afresh each time they are read, and where they come from (for messages). */
 export interface CsvInput {

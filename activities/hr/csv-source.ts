@@ -4,7 +4,7 @@ import { readCsvWithCsvParse } from './csv-parse-source.ts';
 import { csvHeader, csvRecord } from './csv-records.ts';
 import type { CsvInput } from './csv-records.ts';
 import { inputFailure, openInput } from './input.ts';
-import type { SourceFields, SourceRecord } from './source.ts';
+import type { SourceFields, SourceRecord } from './source-record.ts';
 import { DEFAULT_ENCODING } from './encodings.ts';
 import { decodedChunks } from './text-decoding.ts';
 

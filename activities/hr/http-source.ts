@@ -1,8 +1,9 @@
 import got, { parseLinkHeader } from 'got';
 import type { SourceConfig } from '../mapping/config.ts';
 import type { HrRecord } from '../mapping/expressions.ts';
-import { NOT_AN_OBJECT, SourceUnreadable, noteFields, resolvedHeaders, withSecrets } from './source.ts';
-import type { SourceFields, SourceRecord } from './source.ts';
+import { NOT_AN_OBJECT, SourceUnreadable, noteFields } from './source-record.ts';
+import type { SourceFields, SourceRecord } from './source-record.ts';
+import { resolvedHeaders, withSecrets } from './source-secrets.ts';
 import { decodedBody } from './text-decoding.ts';
 
 type HttpSource = Extract<SourceConfig, { type: 'http' }>;

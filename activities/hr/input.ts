@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import got from 'got';
-import { SourceUnreadable, resolvedHeaders } from './source.ts';
+import { SourceUnreadable } from './source-record.ts';
+import { resolvedHeaders } from './source-secrets.ts';
 
 /**
  * The bytes of an export: a local file or an https:// URL (plain http only to this machine, for tests and

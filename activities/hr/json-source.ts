@@ -7,8 +7,8 @@ import { streamArray } from 'stream-json/streamers/stream-array.js';
 import type { SourceConfig } from '../mapping/config.ts';
 import type { HrRecord } from '../mapping/expressions.ts';
 import { inputFailure, openInput } from './input.ts';
-import { NOT_AN_OBJECT, SourceUnreadable, noteFields } from './source.ts';
-import type { SourceFields, SourceRecord } from './source.ts';
+import { NOT_AN_OBJECT, SourceUnreadable, noteFields } from './source-record.ts';
+import type { SourceFields, SourceRecord } from './source-record.ts';
 import { decodedText } from './text-decoding.ts';
 
 type JsonSource = Extract<SourceConfig, { type: 'json' }>;

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
-import { SourceUnreadable } from './source.ts';
+import { SourceUnreadable } from './source-record.ts';
 
 /**
  * The text of an export's bytes in `encoding`, with its byte order mark dropped. Bytes that are not valid in the

@@ -1,4 +1,4 @@
-import { SourceUnreadable } from '../hr/source.ts';
+import { SourceUnreadable } from '../hr/source-record.ts';
 import type { SyncConfig } from '../mapping/config.ts';
 import type { StateStore } from '../store/state-store.ts';
 import type { OktaFacts, PlanningProgress, PlanSummary, PlanSyncInput } from './plan-types.ts';

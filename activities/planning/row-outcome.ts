@@ -2,7 +2,7 @@ import type { MappingConfig } from '../mapping/config.ts';
 import type { HrRecord } from '../mapping/expressions.ts';
 import { mapRecord } from '../mapping/map-record.ts';
 import type { MapOutcome, MappedPerson } from '../mapping/map-record.ts';
-import { sourceProblem } from '../hr/source.ts';
+import { sourceProblem } from '../hr/source-record.ts';
 import type { HrEventOverlay } from './hr-event-overlay.ts';
 
 export type Problem = { field: string; reason: string };

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readCsvWithCsvParse } from '../../activities/hr/csv-parse-source.ts';
 import type { CsvInput } from '../../activities/hr/csv-records.ts';
 import { readCsvInput } from '../../activities/hr/csv-source.ts';
-import type { SourceFields, SourceRecord } from '../../activities/hr/source.ts';
+import type { SourceFields, SourceRecord } from '../../activities/hr/source-record.ts';
 
 /**
  * The CSV source reads with papaparse and must give exactly what csv-parse gives (the reference, which also names

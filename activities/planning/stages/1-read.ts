@@ -1,4 +1,5 @@
-import { SourceUnreadable, readHrSource } from '../../hr/source.ts';
+import { SourceUnreadable } from '../../hr/source-record.ts';
+import { readHrSource } from '../../hr/source.ts';
 import type { StateStore } from '../../store/state-store.ts';
 import { ConfirmedNames } from '../clearing.ts';
 import { foldHrEvents } from '../hr-event-overlay.ts';

@@ -1,4 +1,4 @@
-import { SourceUnreadable } from '../../hr/source.ts';
+import { SourceUnreadable } from '../../hr/source-record.ts';
 import type { Profile } from '../../store/state-store.ts';
 import { readExportAgain } from './1-read.ts';
 import { decide } from './4-diff.ts';

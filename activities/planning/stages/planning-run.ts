@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StatementSync } from 'node:sqlite';
 import type { SyncConfig } from '../../mapping/config.ts';
 import { calendarDay } from '../../mapping/lifecycle.ts';
-import type { SourceFields } from '../../hr/source.ts';
+import type { SourceFields } from '../../hr/source-record.ts';
 import type { StoredHrEvent } from '../../store/state-store.ts';
 import { BASE_ATTRIBUTES } from '../clearing.ts';
 import type { ClearingContext } from '../clearing.ts';
