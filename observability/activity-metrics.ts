@@ -44,8 +44,9 @@ export function activityMetricsInterceptor(metrics: Metrics, store: StateStore):
       case 'uploadSession':
         metrics.recordsUploaded.inc((result as { records: number }).records);
         return;
-      case 'finishUploads':
-        if (result === 'CANCELLED') metrics.sessions.inc({ outcome: 'UNCHANGED' });
+      case 'triggerImport':
+        // Okta kept the session CREATED (no upload changed anything): cancelled, nothing to import.
+        if ((result as { outcome: string }).outcome === 'CANCELLED') metrics.sessions.inc({ outcome: 'UNCHANGED' });
         return;
       case 'awaitImport':
         metrics.sessions.inc({ outcome: (result as { status: string }).status });

@@ -4,7 +4,7 @@ import { pino, type DestinationStream, type LevelWithSilent, type Logger } from 
  * Keys whose values never reach a log line, at any of the first levels of nesting: credentials, and people's
  * personal data (profiles), in case a caller passes a record or a request along with a message.
  */
-export const REDACTED_KEYS = [
+const REDACTED_KEYS = [
   'token',
   'accessToken',
   'apiKey',

@@ -24,7 +24,7 @@ export async function* readJson(config: JsonSource, fields: SourceFields): Async
 }
 
 /** The records of one JSON document stream; shared with the paginated HTTP source. */
-export async function* recordsOf(
+async function* recordsOf(
   input: Readable,
   recordsPath: string,
   fields: SourceFields,

@@ -47,6 +47,6 @@ export function invisibleCharacter(key: string): string | undefined {
 }
 
 /** A character as Unicode names it: U+ and its code point in hex. */
-export function codePoint(char: string): string {
+function codePoint(char: string): string {
   return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }

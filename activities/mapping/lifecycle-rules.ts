@@ -75,7 +75,7 @@ export function lifecycleOf(record: HrRecord, mapping: MappingConfig, today: str
   return lifecycle;
 }
 
-export function hrDay(record: HrRecord, field: string, pattern: string): string | undefined {
+function hrDay(record: HrRecord, field: string, pattern: string): string | undefined {
   const text = fieldValue(record, field)?.trim();
   if (!text) return undefined;
   const strict = pattern === 'yyyy-MM-dd' ? strictDay(text) : undefined;

@@ -22,7 +22,7 @@ export const ENDPOINT_OF: Record<BulkOperation, BulkEndpoint> = {
  * The order operations are pushed in: groups exist before memberships refer to them, users are upserted before they
  * join groups, memberships go before the users and groups they refer to are removed.
  */
-export const PUSH_ORDER: BulkOperation[] = [
+const PUSH_ORDER: BulkOperation[] = [
   'GROUP_UPSERT',
   'USER_UPSERT',
   'MEMBERSHIP_UPSERT',
@@ -171,7 +171,7 @@ function itemBytes<O extends BulkOperation>(operation: O, item: ItemOf<O>): numb
  * item): the same figure as itemBytes, without parsing and serializing the item when its saved text already holds
  * the body's part (an upsert saved as `{"externalId":…,"profile":…,"fingerprint":…}`, an id as a JSON string).
  */
-export function itemTextBytes(operation: BulkOperation, text: string): number {
+function itemTextBytes(operation: BulkOperation, text: string): number {
   switch (operation) {
     case 'USER_UPSERT':
     case 'GROUP_UPSERT': {

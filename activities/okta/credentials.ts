@@ -21,7 +21,7 @@ export type OktaCredentials =
     };
 
 /** What the sync asks Okta for: the identity-source scopes, and reading the identity source's user schema. */
-export const IDENTITY_SOURCE_SCOPES = ['okta.identitySources.manage', 'okta.identitySources.read', 'okta.schemas.read'];
+const IDENTITY_SOURCE_SCOPES = ['okta.identitySources.manage', 'okta.identitySources.read', 'okta.schemas.read'];
 
 /** Refresh a cached access token this long before Okta says it expires. */
 const TOKEN_REFRESH_MARGIN_MS = 60_000;

@@ -70,31 +70,6 @@ export interface PlanningReport {
 /** Cap on invalid records listed in a report; the count is always complete. */
 export const MAX_INVALID_LISTED = 1000;
 
-/**
- * The report without personal data: externalIds only (no profiles), and invalid records without reasons that may
- * quote values. Fit for places that may reach workflow history or logs.
- */
-export function redactReport(report: PlanningReport): PlanningReport {
-  return {
-    ...report,
-    samples: {
-      creates: report.samples.creates.map((s) => ({ externalId: s.externalId, profile: {} })),
-      updates: report.samples.updates.map((s) => ({ externalId: s.externalId, profile: {} })),
-      deactivations: report.samples.deactivations,
-      held: report.samples.held,
-    },
-    invalid: report.invalid.map(withoutReason),
-    ...(report.findings ? { findings: report.findings.map(withoutReason) } : {}),
-  };
-}
-
-function withoutReason({ row, line, externalId, field }: InvalidRecord): InvalidRecord {
-  const kept: InvalidRecord = { row, field, reason: '(see the report file)' };
-  if (line !== undefined) kept.line = line;
-  if (externalId !== undefined) kept.externalId = externalId;
-  return kept;
-}
-
 /** The report as a person reads it (text) or a program does (JSON), with nothing in it a terminal would act on. */
 export function renderReport(report: PlanningReport, format: 'text' | 'json'): string {
   if (format === 'json') return `${printableJson(JSON.stringify(report, null, 2))}\n`;

@@ -6,7 +6,6 @@ import type {
   PlannedGroup,
   PlannedMembership,
   PlannedUpsert,
-  PlanStatus,
   PushRequest,
 } from './state-store.ts';
 
@@ -111,7 +110,3 @@ export function sameLayout(a: PushRequest[], b: PushRequest[]): boolean {
 
 export const SAVE_BATCH = 500;
 export const PAGE = 1000;
-
-export function planStatusOf(value: string): PlanStatus {
-  return value as PlanStatus;
-}
