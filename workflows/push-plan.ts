@@ -7,7 +7,6 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -104,50 +103,8 @@ const DEFAULTS: Required<Omit<PushOptions, 'oktaTaskQueue'>> = {
   heartbeatTimeoutMs: 30_000,
 };
 
-/**
- * Lock-step batches of runs without SLIDING_UPLOAD_WINDOW: at most `concurrency`, never across the start of another
- * operation, so that a session receives its groups and users before the memberships that name them.
- */
-function uploadBatches(requestIndexes: number[], concurrency: number, operationStarts: Set<number>): number[][] {
-  const batches: number[][] = [];
-  for (const index of requestIndexes) {
-    const current = batches.at(-1);
-    if (!current || current.length >= concurrency || operationStarts.has(index)) batches.push([index]);
-    else current.push(index);
-  }
-  return batches;
-}
-
-/** Versioning marker: runs that started before it asked Okta for the next session right after a trigger. */
-const WAIT_BEFORE_CREATE = 'wait-out-five-minute-rule-before-create';
-/** Versioning marker: runs that started before it uploaded in lock-step batches, each waiting for its slowest upload. */
-const SLIDING_UPLOAD_WINDOW = 'sliding-upload-window';
-/** Versioning marker: runs that started before it asked Okta for the session's status before every trigger. */
-const TRIGGER_WITHOUT_ASKING = 'trigger-without-asking-first';
-/** Versioning marker: runs that started before it polled an import right after triggering it. */
-const POLL_AFTER_ESTIMATED_END = 'poll-after-estimated-import-end';
-/** Versioning marker: runs that started before it opened the next session only once the last import was confirmed. */
-const OPEN_ONCE_IMPORT_ENDED = 'open-next-session-once-import-ended';
-/** Versioning marker: runs that started before it uploaded each request of a session in an activity of its own. */
-const UPLOAD_SESSION_IN_ONE_ACTIVITY = 'upload-session-in-one-activity';
-/** Versioning marker: runs that started before it kept the import time it learned for the identity source's next push. */
-const REMEMBER_IMPORT_TIME = 'remember-import-time';
-/**
- * Versioning marker: runs that started before it polled at a learned per-record time times the session's records
- * (an import learned from one record, Okta's fixed cost included, put a 100-record session's first poll minutes out),
- * and a whole poll interval after the trigger when nothing was known.
- */
-const POLL_FROM_EARLIEST_IMPORT_END = 'poll-from-earliest-import-end';
-
 /** The first poll of an import nothing is known of: its end comes no sooner than this, and often not much later. */
 const FIRST_POLL_OF_UNKNOWN_IMPORT_MS = 1_000;
-
-/**
- * The share of the remembered import's records a first session needs for the remembered per-record time to estimate
- * its end: that time includes Okta's fixed cost per import, so a much smaller session would be polled too early (which
- * costs a whole poll interval), a larger one a little late.
- */
-const REMEMBERED_TIME_MIN_RECORDS_SHARE = 0.9;
 
 /**
  * A margin on an import's estimated end: polling a little late costs that little, polling too early a whole poll
@@ -189,10 +146,6 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   const sessions = carried.sessions;
   let lastTriggeredAtMs = carried.lastTriggeredAtMs;
   let importTimes: ImportTimes | undefined = carried.importTimes;
-  /** Set when this run keeps what it learns of Okta's import time (REMEMBER_IMPORT_TIME). */
-  let rememberImportTime = false;
-  /** Set when this run polls from the earliest end an import can have (POLL_FROM_EARLIEST_IMPORT_END). */
-  let pollFromEarliestEnd = false;
 
   const progress: PushProgress = {
     planId: input.planId,
@@ -253,16 +206,15 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   async function open(sessionIndex: number): Promise<string> {
     // Okta would refuse a create within five minutes of our last trigger while that import runs: wait on a timer
     // (cut short when the import finishes) instead of asking and being refused.
-    if (patched(WAIT_BEFORE_CREATE) && pendingImport && lastTriggeredAtMs !== undefined) {
+    if (pendingImport && lastTriggeredAtMs !== undefined) {
       // Okta's rule ends with the import itself; the confirmation of what it applied need not hold up the next session.
-      const onceEnded = patched(OPEN_ONCE_IMPORT_ENDED);
       const waitMs = lastTriggeredAtMs + options.fiveMinuteRuleMs + 1_000 - Date.now();
       if (waitMs > 0) {
         totals.fiveMinuteWaits++;
         setPhase('waiting-five-minute-rule');
-        await condition(() => pendingImport === undefined || (onceEnded && pendingImport.ended), waitMs);
+        await condition(() => pendingImport === undefined || pendingImport.ended, waitMs);
         throwIfImportFailed();
-        if (onceEnded && pendingImport) openedBeforeConfirmation = true;
+        if (pendingImport) openedBeforeConfirmation = true;
       }
     }
     for (;;) {
@@ -304,31 +256,13 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   }
 
   /**
-   * When Okta can first have finished an import triggered at `trigger.atMs` (workflow time): at the per-record time of
-   * the run's last import, after the one it queues behind; with nothing seen yet, one poll interval after the trigger.
-   * Durations come from Okta's own timestamps, so clocks are never compared.
-   */
-  function firstPollAt(summary: SessionSummary, trigger: { atMs: number; triggeredAt?: string }): number {
-    if (pollFromEarliestEnd) return earliestImportEnd(summary, trigger);
-    const triggeredAt = Date.parse(trigger.triggeredAt ?? '');
-    const remembered = rememberImportTime ? layout?.lastImportTime : undefined;
-    if (!importTimes && remembered && summary.records >= remembered.records * REMEMBERED_TIME_MIN_RECORDS_SHARE) {
-      // Nothing seen in this run yet: the identity source's last import, which nothing of ours queues behind.
-      return trigger.atMs + remembered.msPerRecord * summary.records * IMPORT_ESTIMATE_MARGIN;
-    }
-    if (!importTimes || Number.isNaN(triggeredAt)) return trigger.atMs + options.pollIntervalMs;
-    const queuedMs = Math.max(0, importTimes.lastEndedAt - triggeredAt);
-    return trigger.atMs + queuedMs + importTimes.msPerRecord * summary.records * IMPORT_ESTIMATE_MARGIN;
-  }
-
-  /**
    * The soonest Okta can have finished an import, from one learned import of `records` records that took
    * `msPerRecord` each: Okta's time is a fixed cost plus a cost per record, neither known alone, so a larger session
    * takes at least the whole learned time and a smaller one at least its share of it. Polls after the first come
    * sooner the younger the import (awaitImport), so an import is seen done shortly after it is.
    */
-  function earliestImportEnd(summary: SessionSummary, trigger: { atMs: number; triggeredAt?: string }): number {
-    const learned = importTimes ?? (rememberImportTime ? layout?.lastImportTime : undefined);
+  function firstPollAt(summary: SessionSummary, trigger: { atMs: number; triggeredAt?: string }): number {
+    const learned = importTimes ?? layout?.lastImportTime;
     if (!learned) return trigger.atMs + Math.min(options.pollIntervalMs, FIRST_POLL_OF_UNKNOWN_IMPORT_MS);
     const triggeredAt = Date.parse(trigger.triggeredAt ?? '');
     const queuedMs = importTimes && !Number.isNaN(triggeredAt) ? Math.max(0, importTimes.lastEndedAt - triggeredAt) : 0;
@@ -379,7 +313,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
           planId: input.planId,
           sessionId: summary.sessionId,
           requestIndexes: summary.requestIndexes ?? [],
-          ...(rememberImportTime && learned ? { importTime: { msPerRecord: learned, records: summary.records } } : {}),
+          ...(learned ? { importTime: { msPerRecord: learned, records: summary.records } } : {}),
         });
         summary.outcome = 'COMPLETED';
         totals.recordsApplied += summary.records;
@@ -405,67 +339,8 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
   }
 
   /**
-   * Uploads a session's requests with up to `uploadConcurrency` in flight, starting the next as soon as one is
-   * accepted, but a request that begins an operation only once every earlier one is accepted (groups and users before
-   * the memberships that name them). Returns the requests the session could not take because a re-sent upload filled
-   * it (see OKTA_FAILURE.sessionFull), for a session of their own.
-   */
-  async function uploadWindow(
-    sessionId: string,
-    summary: SessionSummary,
-    requestIndexes: number[],
-    operationStarts: Set<number>,
-  ): Promise<number[]> {
-    const waiting = [...requestIndexes];
-    const notTaken: number[] = [];
-    let inFlight = 0;
-    let full = false;
-    let failure: { error: unknown } | undefined;
-    const stopping = () => full || failure !== undefined || importFailure !== undefined;
-    const canStart = () =>
-      inFlight < options.uploadConcurrency && (inFlight === 0 || !operationStarts.has(waiting[0]!));
-    const upload = async (requestIndex: number) => {
-      try {
-        const result = await okta.uploadRequest({
-          identitySourceId: identitySourceId(),
-          sessionId,
-          planId: input.planId,
-          requestIndex,
-        });
-        countUploads(summary, [requestIndex], result);
-      } catch (error) {
-        if (isOktaFailure(error, OKTA_FAILURE.sessionFull)) {
-          full = true;
-          notTaken.push(requestIndex);
-        } else {
-          failure ??= { error };
-        }
-      } finally {
-        inFlight--;
-      }
-    };
-    while (waiting.length > 0 && !stopping()) {
-      if (!canStart()) await condition(() => stopping() || canStart());
-      if (stopping()) break;
-      inFlight++;
-      void upload(waiting.shift()!);
-    }
-    if (inFlight > 0) await condition(() => inFlight === 0);
-    if (failure) throw failure.error;
-    throwIfImportFailed();
-    if (full) {
-      notTaken.push(...waiting);
-      log.warn('Session full after a re-sent upload; the rest goes into the next session', {
-        sessionId,
-        carriedOver: notTaken.length,
-      });
-    }
-    return notTaken.sort((a, b) => a - b);
-  }
-
-  /**
-   * Uploads a session's requests in one activity (see uploadSession): the same window and operation boundaries as
-   * uploadWindow, without a workflow task per upload. Returns the requests a full session could not take.
+   * Uploads a session's requests in one activity (a sliding window that never runs ahead of an operation's start),
+   * without a workflow task per upload. Returns the requests a full session could not take.
    */
   async function uploadSession(
     sessionId: string,
@@ -510,9 +385,6 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
 
   try {
     layout = await store.prepareImport(input.planId);
-    rememberImportTime = patched(REMEMBER_IMPORT_TIME);
-    pollFromEarliestEnd = patched(POLL_FROM_EARLIEST_IMPORT_END);
-    const operationStarts = new Set(layout.operationStarts ?? []);
     progress.identitySourceId = layout.identitySourceId;
     progress.sessionsTotal = layout.sessions.length;
     progress.requestsTotal = layout.requests;
@@ -525,7 +397,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       if (summary) {
         pendingImport = awaitAndConfirm(summary, {
           firstPollAt: carried.pendingImport.firstPollAt,
-          ...(pollFromEarliestEnd && lastTriggeredAtMs !== undefined ? { triggeredAtMs: lastTriggeredAtMs } : {}),
+          ...(lastTriggeredAtMs === undefined ? {} : { triggeredAtMs: lastTriggeredAtMs }),
         });
       }
     } else if (carried.nextSession === 0) {
@@ -565,44 +437,11 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       openSession = summary;
 
       setPhase('uploading');
-      const inOneActivity = patched(UPLOAD_SESSION_IN_ONE_ACTIVITY);
-      if (inOneActivity) overflow = await uploadSession(sessionId, summary, requestIndexes);
-      const sliding = !inOneActivity && patched(SLIDING_UPLOAD_WINDOW);
-      if (sliding) overflow = await uploadWindow(sessionId, summary, requestIndexes, operationStarts);
-      const batches =
-        inOneActivity || sliding ? [] : uploadBatches(requestIndexes, options.uploadConcurrency, operationStarts);
-      for (const [b, batch] of batches.entries()) {
-        const results = await Promise.allSettled(
-          batch.map((requestIndex) =>
-            okta.uploadRequest({ identitySourceId: identitySourceId(), sessionId, planId: input.planId, requestIndex }),
-          ),
-        );
-        let full = false;
-        for (const [i, result] of results.entries()) {
-          if (result.status === 'fulfilled') countUploads(summary, [batch[i]!], result.value);
-          else if (isOktaFailure(result.reason, OKTA_FAILURE.sessionFull)) {
-            full = true;
-            overflow.push(batch[i]!);
-          } else {
-            throw result.reason;
-          }
-        }
-        throwIfImportFailed();
-        if (full) {
-          overflow.push(...batches.slice(b + 1).flat());
-          log.warn('Session full after a re-sent upload; the rest goes into the next session', {
-            sessionId,
-            carriedOver: overflow.length,
-          });
-          break;
-        }
-      }
+      overflow = await uploadSession(sessionId, summary, requestIndexes);
       publishCounters();
 
       setPhase('triggering');
-      const trigger = patched(TRIGGER_WITHOUT_ASKING)
-        ? await okta.triggerImport({ identitySourceId: identitySourceId(), sessionId })
-        : { outcome: await okta.finishUploads({ identitySourceId: identitySourceId(), sessionId }) };
+      const trigger = await okta.triggerImport({ identitySourceId: identitySourceId(), sessionId });
       openSession = undefined;
       if (trigger.outcome === 'CANCELLED') {
         // Okta saw no change in any upload (e.g. deactivations of people it never had): it already matches the plan.
@@ -616,17 +455,12 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
       // Sessions are processed in order: wait for the previous import before queueing behind it.
       if (pendingImport) await pendingImport.done;
       throwIfImportFailed();
-      const triggeredAt = 'triggeredAt' in trigger ? trigger.triggeredAt : undefined;
-      pendingImport = awaitAndConfirm(
-        summary,
-        patched(POLL_AFTER_ESTIMATED_END)
-          ? {
-              firstPollAt: firstPollAt(summary, { atMs: lastTriggeredAtMs, triggeredAt }),
-              triggeredAt,
-              ...(pollFromEarliestEnd ? { triggeredAtMs: lastTriggeredAtMs } : {}),
-            }
-          : {},
-      );
+      const triggeredAt = trigger.triggeredAt;
+      pendingImport = awaitAndConfirm(summary, {
+        firstPollAt: firstPollAt(summary, { atMs: lastTriggeredAtMs, triggeredAt }),
+        triggeredAt,
+        triggeredAtMs: lastTriggeredAtMs,
+      });
 
       const info = workflowInfo();
       const isLast = overflow.length === 0 && index >= layout.sessions.length;
@@ -672,7 +506,7 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         openSession.outcome = 'CLOSED';
         await okta.cancelSession({ identitySourceId: layout.identitySourceId, sessionId: openSession.sessionId });
       }
-      // What Okta completed is confirmed before the run ends, as when the next session waited for the confirmation.
+      // What Okta completed is confirmed before the run ends, even when the next session opened before the confirmation.
       if (openedBeforeConfirmation && pendingImport?.ended) await pendingImport.done.catch(() => undefined);
       await store
         .recordPlanStatus({ planId: input.planId, status: cancelled ? 'cancelled' : 'failed' })

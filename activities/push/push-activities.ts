@@ -8,7 +8,6 @@ import {
   ENDPOINT_OF,
   layOutItemTexts,
   OKTA_LIMITS,
-  serializeBody,
   type LayoutLimits,
 } from '../okta/bulk-requests.ts';
 import { isOktaFailure, NON_RETRYABLE_OKTA_FAILURES, OKTA_FAILURE } from '../../contracts/okta-failure-types.ts';
@@ -21,7 +20,6 @@ import type {
   SessionRef,
   SessionUploadResult,
   TriggerOutcome,
-  UploadResult,
 } from '../../contracts/push-messages.ts';
 
 export interface PushActivityDeps {
@@ -104,7 +102,6 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
         records: layout.reduce((sum, r) => sum + r.itemCount, 0),
         sessions,
         confirmedRequests: await store.countConfirmedRequests(planId),
-        operationStarts: layout.filter((r, i) => i > 0 && r.operation !== layout[i - 1]!.operation).map((r) => r.index),
       };
     },
 
@@ -189,32 +186,6 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
       return { sessionId: session.id };
     },
 
-    /** Uploads one laid-out request of the plan into the session. Idempotent in Okta, so safe to retry. */
-    async uploadRequest(input: {
-      identitySourceId: string;
-      sessionId: string;
-      planId: string;
-      requestIndex: number;
-    }): Promise<UploadResult> {
-      const request = (await layoutOf(input.planId))[input.requestIndex];
-      if (!request) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} has no request ${input.requestIndex}`);
-      const items = await store.readItems(input.planId, request.operation, request.firstItem, request.itemCount);
-      const body = serializeBody(request.operation, items);
-      // 429s of earlier attempts travel in heartbeat details, so the result can say how often this request waited.
-      const earlier = (activityInfo().heartbeatDetails as UploadHeartbeat | undefined)?.rateLimitWaits ?? 0;
-      const details: UploadHeartbeat = { rateLimitWaits: earlier };
-      try {
-        const stats = await keepAlive(
-          () => okta.upload(input.identitySourceId, input.sessionId, ENDPOINT_OF[request.operation], body),
-          () => details,
-        );
-        return { records: request.itemCount, rateLimitWaits: earlier, pacedMs: stats.pacedMs };
-      } catch (error) {
-        if (isOktaFailure(error, OKTA_FAILURE.rateLimited)) heartbeat({ rateLimitWaits: earlier + 1 });
-        throw error;
-      }
-    },
-
     /**
      * Uploads a session's requests with up to `concurrency` in flight, starting the next as soon as one is accepted,
      * but a request that begins an operation only once every earlier one is accepted (groups and users before the
@@ -273,8 +244,8 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
             request.itemCount,
           );
           const body = bodyFromItemTexts(request.operation, texts, request.bytes);
-          // A 5xx or a lost answer is tried again here, its slot held, while the other uploads go on (as when each
-          // upload was an activity of its own); a 429 or a third failure ends the attempt instead (see below).
+          // A 5xx or a lost answer is tried again here, its slot held, while the other uploads go on; a 429 or a third
+          // failure ends the attempt instead (see below).
           for (let tries = 1; ; tries++) {
             try {
               await okta.upload(input.identitySourceId, input.sessionId, ENDPOINT_OF[request.operation], body);
@@ -371,30 +342,6 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
       }
       await store.recordSessionStatus(triggered.id, triggered.status);
       return { outcome: 'TRIGGERED', triggeredAt: triggered.lastUpdated };
-    },
-
-    /**
-     * What runs scheduled before triggerImport existed call (pushPlan without the trigger-without-asking patch): asks
-     * for the session's status first, then triggers or cancels.
-     */
-    async finishUploads(input: { identitySourceId: string; sessionId: string }): Promise<'TRIGGERED' | 'CANCELLED'> {
-      const session = await okta.getSession(input.identitySourceId, input.sessionId);
-      await store.recordSessionStatus(session.id, session.status);
-      if (session.status === 'CREATED') {
-        await cancelQuietly(input.identitySourceId, input.sessionId);
-        await store.recordSessionStatus(session.id, UNCHANGED);
-        return 'CANCELLED';
-      }
-      if (session.status === 'IN_PROGRESS') {
-        const triggered = await okta.startImport(input.identitySourceId, input.sessionId);
-        await store.recordSessionStatus(session.id, triggered.status);
-        return 'TRIGGERED';
-      }
-      if (session.status === 'TRIGGERED' || session.status === 'COMPLETED') return 'TRIGGERED'; // an earlier attempt's answer was lost
-      throw ApplicationFailure.nonRetryable(
-        `Session ${input.sessionId} is ${session.status}; its uploads are lost and the plan's next run sends them again`,
-        OKTA_FAILURE.sessionState,
-      );
     },
 
     /**
@@ -566,10 +513,6 @@ function contiguousRuns(indexes: number[]): [number, number][] {
   return runs;
 }
 
-interface UploadHeartbeat {
-  rateLimitWaits?: number;
-}
-
 interface SessionUploadHeartbeat {
   rateLimitWaits: number;
   /** Attempts in a row that got no upload accepted: the retry delay doubles with each. */
@@ -623,7 +566,7 @@ function retryableAfterProgress(error: unknown, details: SessionUploadHeartbeat,
 }
 
 /** Activities that carry details in their heartbeats keep themselves alive; the others get plain heartbeats. */
-const KEEPS_ITSELF_ALIVE = new Set(['uploadRequest', 'uploadSession']);
+const KEEPS_ITSELF_ALIVE = new Set(['uploadSession']);
 
 function withKeepAlive<T extends Record<string, (input: never) => Promise<unknown>>>(activities: T): T {
   return Object.fromEntries(
