@@ -46,7 +46,9 @@ export async function pushPlan(input: PushPlanInput): Promise<PushResult> {
         });
       }
     }
+    run.waitFor({ what: 'the last import to end and be confirmed' });
     while (run.pendingImport) await run.pendingImport.done;
+    run.waitedFor();
     run.throwIfImportFailed();
     await activities.store.recordPlanStatus.executeWithOptions({ summary: 'record the plan as applied' }, [
       { planId: input.planId, status: 'applied' },
@@ -102,7 +104,11 @@ async function pushSession(
   summary.outcome = 'TRIGGERED';
   const atMs = (run.lastTriggeredAtMs = Date.now());
   // Sessions are processed in order: wait for the previous import before queueing behind it.
-  if (run.pendingImport) await run.pendingImport.done;
+  if (run.pendingImport) {
+    run.waitFor({ what: `the import of session ${run.pendingImport.summary.sessionIndex + 1}, to queue behind it` });
+    await run.pendingImport.done;
+    run.waitedFor();
+  }
   run.throwIfImportFailed();
   const { triggeredAt } = trigger;
   const seen = { importTimes: run.importTimes, lastImportTime: run.layout?.lastImportTime };
