@@ -125,11 +125,6 @@ export interface PushLayoutSummary {
   sessions: { firstRequest: number; requestCount: number; records: number }[];
   confirmedRequests: number;
   /**
-   * Requests that begin a new operation (groups, users, memberships, ...): uploads never run ahead of such a boundary,
-   * so that a session's groups and users arrive before the memberships that name them.
-   */
-  operationStarts?: number[];
-  /**
    * The per-record import time learned from the identity source's last import (of any run), and that import's
    * records: what the first session's first poll is estimated from (see ImportTimes).
    */
@@ -141,12 +136,6 @@ export type ClearTheWayResult =
 
 export interface SessionRef {
   sessionId: string;
-}
-
-export interface UploadResult {
-  records: number;
-  rateLimitWaits: number;
-  pacedMs: number;
 }
 
 /** What one upload of a session's requests did (ids and counts only). */

@@ -148,7 +148,7 @@ describe('pushPlan on the critical path', () => {
     await maybeSaveHistory(
       client,
       workflowId,
-      fileURLToPath(new URL('../histories/push-plan-estimated-polls-session-upload.json', import.meta.url)),
+      fileURLToPath(new URL('../histories/push-plan-estimated-polls.json', import.meta.url)),
     );
   });
 });

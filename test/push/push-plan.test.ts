@@ -49,7 +49,7 @@ describe('pushPlan', () => {
     await maybeSaveHistory(
       client,
       workflowId,
-      fileURLToPath(new URL('../histories/push-plan-three-sessions-session-upload.json', import.meta.url)),
+      fileURLToPath(new URL('../histories/push-plan-three-sessions.json', import.meta.url)),
     );
   });
 });

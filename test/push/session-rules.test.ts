@@ -37,7 +37,7 @@ describe('pushPlan and Okta session rules', () => {
     await maybeSaveHistory(
       client,
       workflowId,
-      fileURLToPath(new URL('../histories/push-plan-five-minute-rule-session-upload.json', import.meta.url)),
+      fileURLToPath(new URL('../histories/push-plan-five-minute-rule.json', import.meta.url)),
     );
   });
 
