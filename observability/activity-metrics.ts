@@ -40,7 +40,6 @@ export function activityMetricsInterceptor(metrics: Metrics, store: StateStore):
       case 'openSession':
         metrics.sessionsOpened.inc();
         return;
-      case 'uploadRequest':
       case 'uploadSession':
         metrics.recordsUploaded.inc((result as { records: number }).records);
         return;

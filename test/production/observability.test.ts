@@ -49,7 +49,7 @@ describe('logger', () => {
     temporal.debug('Activity completed', {
       workflowId: 'wf-1',
       workflowRunId: 'run-1',
-      activityType: 'uploadRequest',
+      activityType: 'uploadSession',
       attempt: 2,
       taskToken: 'Q2hh…',
     });
@@ -59,7 +59,7 @@ describe('logger', () => {
       msg: 'Activity completed',
       workflowId: 'wf-1',
       runId: 'run-1',
-      activityType: 'uploadRequest',
+      activityType: 'uploadSession',
       attempt: 2,
       taskToken: '[redacted]',
     });
