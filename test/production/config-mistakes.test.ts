@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
  * check`: each is refused naming the file, the line (and for YAML errors the column), never echoing a secret.
  */
 
-const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/cli.ts', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/hr-okta-sync.yaml', import.meta.url));
 const run = promisify(execFile);
 

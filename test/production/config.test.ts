@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { ConfigError, loadServiceConfig, parseServiceConfig } from '../../config/service-config.ts';
 
-const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/cli.ts', import.meta.url));
 const execFileAsync = promisify(execFile);
 
 /** The shape existing configs (and the push tests) use. */
