@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # hr-okta-sync: one image for the worker, the codec server and the other subcommands.
-# Build: docker build -t hr-okta-sync:0.1.0 .   Run: docker run hr-okta-sync:0.1.0 worker -c /etc/hr-okta-sync/config.yaml
+# Build: docker build -t hr-okta-sync:1.0.0 .   Run: docker run hr-okta-sync:1.0.0 worker -c /etc/hr-okta-sync/config.yaml
 
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
