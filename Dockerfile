@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # hr-okta-sync: one image for the worker, the codec server and the other subcommands.
-# Build: docker build -t hr-okta-sync:0.1.0 .   Run: docker run hr-okta-sync:0.1.0 worker -c /etc/hr-okta-sync/config.yaml
+# Build: docker build -t hr-okta-sync:1.0.0 .   Run: docker run hr-okta-sync:1.0.0 worker -c /etc/hr-okta-sync/config.yaml
 
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
@@ -23,9 +23,11 @@ WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json tsconfig.json ./
 COPY --chown=root:root activities ./activities
+COPY --chown=root:root cli ./cli
 COPY --chown=root:root client ./client
 COPY --chown=root:root codec ./codec
 COPY --chown=root:root config ./config
+COPY --chown=root:root connection ./connection
 COPY --chown=root:root contracts ./contracts
 COPY --chown=root:root local-stack ./local-stack
 COPY --chown=root:root observability ./observability
@@ -38,5 +40,5 @@ RUN mkdir -p /var/lib/hr-okta-sync && chown node:node /var/lib/hr-okta-sync
 # The code is root-owned and read-only to the process, which runs as the image's unprivileged `node` user (uid 1000).
 USER node
 EXPOSE 9090 9091 8888
-ENTRYPOINT ["node", "client/cli.ts"]
+ENTRYPOINT ["node", "cli/cli.ts"]
 CMD ["worker", "--workflow-bundle", "dist/workflow-bundle.js"]

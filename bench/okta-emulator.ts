@@ -45,7 +45,7 @@ const child = spawn(
     '--input-type=module',
     '-e',
     // Only this subcommand, so the emulator process does not load the rest of the CLI (Temporal and more).
-    "import { Command } from 'commander'; import { registerOktaEmulator } from './client/commands/okta-emulator.ts';" +
+    "import { Command } from 'commander'; import { registerOktaEmulator } from './cli/commands/okta-emulator.ts';" +
       "const program = new Command(); registerOktaEmulator(program); await program.parseAsync(process.argv.slice(1), { from: 'user' });",
     'okta-emulator',
     '--port',

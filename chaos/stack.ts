@@ -14,7 +14,7 @@ import type { DevServer } from '../local-stack/temporal-dev-server.ts';
 import { startOktaEmulator, type OktaEmulator, type OktaEmulatorOptions } from '../okta-emulator/index.ts';
 import { connectClient, startTemporal, writeWorkflowBundle } from '../bench/support/temporal-stack.ts';
 
-const CLI = fileURLToPath(new URL('../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/cli.ts', import.meta.url));
 export const TOKEN = 'chaos-okta-token';
 
 export class ChaosStack {

@@ -1,11 +1,18 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import ms from 'ms';
 import { z } from 'zod';
 import { environmentOverrides, type Overrides } from './environment.ts';
 import { ScheduleDeclarationList } from './schedules.ts';
 import { SecretRef } from './secret-ref.ts';
-import { parseYamlDocument } from './yaml-document.ts';
+import {
+  ConfigError,
+  locatorOf,
+  parseConfigText,
+  readConfigText,
+  validateConfig,
+  type ConfigFile,
+  type KeyPath,
+} from './config-file.ts';
 import { WebhooksSection } from './webhooks.ts';
 
 export { SecretRef, readSecret } from './secret-ref.ts';
@@ -260,15 +267,7 @@ export const ServiceConfigSchema = z
 
 export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
 
-/** An invalid configuration: one line per problem, each naming where (file and line, or variable) and what. */
-export class ConfigError extends Error {
-  readonly problems: string[];
-  constructor(source: string, problems: string[], options?: ErrorOptions) {
-    super(`Invalid configuration in ${source}:\n${problems.map((p) => `  ${p}`).join('\n')}`, options);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
+export { ConfigError } from './config-file.ts';
 
 export interface LoadOptions {
   /** Environment to read overrides from (`HR_OKTA_SYNC__SECTION__KEY`); process.env by default. */
@@ -277,31 +276,11 @@ export interface LoadOptions {
 
 /**
  * Reads a YAML config file, applies environment overrides and validates; the error names every offending key with
- * its line or variable. Relative paths in the file (`sync`) are resolved against the file's folder.
+ * its line and column or variable. Relative paths in the file (`sync`) are resolved against the file's folder.
  */
 export async function loadServiceConfig(path: string, options: LoadOptions = {}): Promise<ServiceConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(path, [`cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`], {
-      cause: error,
-    });
-  }
-  const { document, errors, position } = parseYamlDocument(text);
-  if (errors.length > 0) {
-    throw new ConfigError(
-      path,
-      errors.map((e) => `YAML error at ${e}`),
-    );
-  }
-  const raw = (document.toJS() as unknown) ?? {};
-  const locate = (keyPath: (string | number)[]) => {
-    const node = keyPath.length > 0 ? document.getIn(keyPath, true) : undefined;
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    return range ? `line ${position(range[0]).line}` : undefined;
-  };
-  const config = parseWithOverrides(raw, path, environmentOverrides(options.env ?? process.env), locate);
+  const { raw, lineOf } = parseConfigText(await readConfigText(path), path);
+  const config = parseWithOverrides(raw, path, environmentOverrides(options.env ?? process.env), lineOf);
   if (config.sync !== undefined && !isAbsolute(config.sync)) config.sync = resolve(dirname(path), config.sync);
   return config;
 }
@@ -315,28 +294,21 @@ function parseWithOverrides(
   raw: unknown,
   source: string,
   overrides: Overrides,
-  locate: (path: (string | number)[]) => string | undefined,
+  lineOf: ConfigFile['lineOf'],
 ): ServiceConfig {
-  const problems = [...(overrides.problems ?? [])];
   const merged = overrides.values.reduce((target, o) => setIn(target, o.path, o.value), structuredClone(raw));
-  const result = ServiceConfigSchema.safeParse(merged);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-      const where = (keyPath: (string | number)[]) => {
-        const fromEnv = overrides.values.find(
-          (o) => keyPath.length > 0 && (isPrefix(o.path, keyPath) || isPrefix(keyPath, o.path)),
-        );
-        const location = fromEnv ? `from ${fromEnv.variable}` : locate(keyPath);
-        return `${keyPath.join('.') || '(root)'}${location ? ` (${location})` : ''}`;
-      };
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) problems.push(`${where([...path, key])}: not a setting (misspelt?)`);
-      } else problems.push(`${where(path)}: ${issue.message}`);
-    }
-  }
-  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
-  return result.data;
+  const inFile = locatorOf(lineOf);
+  // A setting an environment variable touches is blamed on the variable, not on the file's line.
+  const locate = (keyPath: KeyPath) => {
+    const fromEnv = overrides.values.find(
+      (o) => keyPath.length > 0 && (isPrefix(o.path, keyPath) || isPrefix(keyPath, o.path)),
+    );
+    return fromEnv ? `${keyPath.join('.')} (from ${fromEnv.variable})` : inFile(keyPath);
+  };
+  const { data, problems } = validateConfig(ServiceConfigSchema, merged, locate);
+  const all = [...(overrides.problems ?? []), ...problems];
+  if (all.length > 0 || data === undefined) throw new ConfigError(source, all);
+  return data;
 }
 
 function setIn(target: unknown, path: string[], value: unknown): unknown {
@@ -350,7 +322,7 @@ function setIn(target: unknown, path: string[], value: unknown): unknown {
   return root;
 }
 
-function isPrefix(prefix: (string | number)[], path: (string | number)[]): boolean {
+function isPrefix(prefix: KeyPath, path: KeyPath): boolean {
   return prefix.length <= path.length && prefix.every((key, i) => path[i] === key);
 }
 

@@ -1,7 +1,46 @@
 // The admin API under /__emulator/: inspection and control for tests and sandbox users. No auth, no rate limit.
 import { z } from 'zod';
-import type { OktaEmulator } from './emulator.ts';
-import { ENDPOINTS } from './options.ts';
+import type { FaultInjector } from './faults.ts';
+import {
+  ENDPOINTS,
+  type ApiTokenConfig,
+  type Durations,
+  type FaultSettings,
+  type IdentitySourceConfig,
+  type NullInBulkUpsert,
+  type OAuthClientConfig,
+  type RateLimitSettings,
+} from './options.ts';
+import type { Org } from './org.ts';
+import type { RequestLog } from './request-log.ts';
+
+/**
+ * What the admin API reads and changes of an emulator. OktaEmulator is one; it is declared here, not imported,
+ * because the emulator's request handler calls this module and the two would import each other.
+ */
+export interface EmulatorAdmin {
+  readonly url: string;
+  readonly durations: Durations;
+  readonly rateLimit: RateLimitSettings;
+  readonly org: Pick<Org, 'nullInBulkUpsert'>;
+  readonly faults: Pick<FaultInjector, 'get'>;
+  readonly log: Pick<RequestLog, 'clear'>;
+  users(filter: { identitySourceId?: string; externalId?: string; status?: string }): unknown[];
+  groups(filter: { identitySourceId?: string }): unknown[];
+  memberships(filter: { identitySourceId?: string; groupExternalId?: string }): unknown[];
+  sessions(filter: { identitySourceId?: string; status?: string; id?: string }): unknown[];
+  requests(filter: { endpoint?: string; sinceSeq?: number; status?: number }): unknown;
+  identitySources(): unknown[];
+  defineIdentitySource(config: Partial<IdentitySourceConfig>): { id: string; customAttributes: string[] };
+  addApiToken(config: Partial<ApiTokenConfig>): ApiTokenConfig;
+  addOAuthClient(config: OAuthClientConfig): void;
+  setFaults(settings: FaultSettings): void;
+  setDurations(durations: Partial<Durations>): Durations;
+  setNullInBulkUpsert(nulls: NullInBulkUpsert): NullInBulkUpsert;
+  setRateLimit(settings: Partial<RateLimitSettings>): RateLimitSettings;
+  forceSessionOutcome(sessionId: string, status: 'COMPLETED' | 'ERROR'): boolean;
+  reset(): void;
+}
 
 interface AdminAnswer {
   status: number;
@@ -66,7 +105,7 @@ const rateLimit = z.strictObject({
 const outcome = z.strictObject({ status: z.enum(['ERROR', 'COMPLETED']) });
 
 export function handleAdmin(
-  emulator: OktaEmulator,
+  emulator: EmulatorAdmin,
   method: string,
   path: string,
   query: URLSearchParams,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { findTemporalCli, freePort } from '../local-stack/temporal-dev-server.ts';
 import { waitFor } from './support/wait-for.ts';
 
-const CLI = fileURLToPath(new URL('../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/cli.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 

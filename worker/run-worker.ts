@@ -7,7 +7,7 @@ import { openStateStore } from '../activities/store/open.ts';
 import { coordinatorOptionsOf } from '../config/coordinator-options.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
 import { resolveStoreUrl } from '../config/store-url.ts';
-import { connectTemporal, dataConverterFor, temporalConnectionSettings } from '../client/temporal-client.ts';
+import { connectTemporal, dataConverterFor, temporalConnectionSettings } from '../connection/temporal-connection.ts';
 import { activityMetricsInterceptor } from '../observability/activity-metrics.ts';
 import { startHealthServer } from '../observability/health-server.ts';
 import { createLogger } from '../observability/logger.ts';

@@ -1,7 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseYamlDocument } from '../../config/yaml-document.ts';
+import {
+  ConfigError,
+  locatorOf,
+  parseConfigText,
+  readConfigText,
+  validateConfig,
+  type KeyPath,
+  type Locate,
+} from '../../config/config-file.ts';
 import { inlineSecrets } from './inline-secrets.ts';
 import { DEFAULT_ENCODING, isKnownEncoding } from '../hr/encodings.ts';
 
@@ -240,11 +247,15 @@ export const syncConfigSchema = z.strictObject({
 });
 export type SyncConfig = z.infer<typeof syncConfigSchema>;
 
-/** A configuration error, naming the offending key path and, when known, its line. */
-export class SyncConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+/**
+ * An invalid sync config: the same problems as a service config's (setting path, line and column), one line each
+ * prefixed with the file, as `config check` and the worker print them.
+ */
+export class SyncConfigError extends ConfigError {
+  constructor(source: string, problems: string[]) {
+    super(source, problems);
     this.name = 'SyncConfigError';
+    this.message = problems.map((problem) => `${source}: ${problem}`).join('\n');
   }
 }
 
@@ -255,51 +266,7 @@ const baseAttributes = ['userName', 'email', 'firstName', 'lastName', 'secondEma
  * resolved against `baseDir` (the config file's folder).
  */
 export function parseSyncConfig(text: string, origin: string, baseDir?: string): SyncConfig {
-  const { document, errors, position } = parseYamlDocument(text);
-  if (errors.length > 0) throw new SyncConfigError(errors.map((e) => `${origin}: YAML error at ${e}`).join('\n'));
-  const result = syncConfigSchema.safeParse(document.toJS());
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const path = issue.path.map(String);
-      const node = path.length > 0 ? document.getIn(path, true) : undefined;
-      const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      const line = range ? ` (line ${position(range[0]).line})` : '';
-      return `${origin}: ${path.join('.') || '(root)'}${line}: ${issue.message}`;
-    });
-    throw new SyncConfigError(lines.join('\n'));
-  }
-  const config = result.data;
-  const secrets = inlineSecrets(config.source).map(({ path, reason }) => {
-    const range = (document.getIn(path, true) as { range?: [number, number, number] } | undefined)?.range;
-    const line = range ? ` (line ${position(range[0]).line})` : '';
-    return `${origin}: ${path.join('.')}${line}: ${reason}`;
-  });
-  if (secrets.length > 0) throw new SyncConfigError(secrets.join('\n'));
-  const undeclared = Object.keys(config.mapping.attributes).filter(
-    (a) => !baseAttributes.includes(a) && !config.mapping.customAttributes.includes(a),
-  );
-  if (config.mapping.manager && !baseAttributes.includes(config.mapping.manager.attribute)) {
-    if (!config.mapping.customAttributes.includes(config.mapping.manager.attribute)) {
-      undeclared.push(config.mapping.manager.attribute);
-    }
-  }
-  if (undeclared.length > 0) {
-    throw new SyncConfigError(
-      `${origin}: mapping.attributes: ${undeclared.join(', ')} not an Okta base attribute; declare custom attributes in mapping.customAttributes`,
-    );
-  }
-  for (const required of ['userName', 'email']) {
-    if (!(required in config.mapping.attributes)) {
-      throw new SyncConfigError(`${origin}: mapping.attributes.${required}: required (Okta needs it to create a user)`);
-    }
-  }
-  for (const [path, spec] of allValueSpecs(config.mapping)) {
-    for (const transform of transformsOf(spec)) {
-      if (typeof transform === 'object' && 'lookup' in transform && !(transform.lookup in config.mapping.lookups)) {
-        throw new SyncConfigError(`${origin}: ${path}: lookup table "${transform.lookup}" is not in mapping.lookups`);
-      }
-    }
-  }
+  const config = validSyncConfig(text, origin);
   if (baseDir !== undefined) {
     if (config.source.type !== 'http' && !/^https?:\/\//.test(config.source.location)) {
       config.source.location = resolvePath(baseDir, config.source.location);
@@ -310,17 +277,63 @@ export function parseSyncConfig(text: string, origin: string, baseDir?: string):
 }
 
 export async function loadSyncConfig(path: string): Promise<SyncConfig> {
-  return parseSyncConfig(await readFile(path, 'utf8'), path, dirname(path));
+  return parseSyncConfig(await readConfigText(path), path, dirname(path));
+}
+
+/** The schema's checks, then the ones across settings; each stage reports all its problems at once. */
+function validSyncConfig(text: string, origin: string): SyncConfig {
+  let file;
+  try {
+    file = parseConfigText(text, origin);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new SyncConfigError(origin, error.problems);
+    throw error;
+  }
+  const locate = locatorOf(file.lineOf);
+  const { data: config, problems } = validateConfig(syncConfigSchema, file.raw, locate);
+  if (config === undefined) throw new SyncConfigError(origin, problems);
+  const secrets = inlineSecrets(config.source).map(({ path, reason }) => `${locate(path)}: ${reason}`);
+  if (secrets.length > 0) throw new SyncConfigError(origin, secrets);
+  const mappingProblems = mappingProblemsOf(config.mapping, locate);
+  if (mappingProblems.length > 0) throw new SyncConfigError(origin, mappingProblems);
+  return config;
+}
+
+/** Attributes Okta would refuse, and lookups that name no table. */
+function mappingProblemsOf(mapping: MappingConfig, locate: Locate): string[] {
+  const problems: string[] = [];
+  const declared = (attribute: string) =>
+    baseAttributes.includes(attribute) || mapping.customAttributes.includes(attribute);
+  const undeclared = Object.keys(mapping.attributes).filter((a) => !declared(a));
+  if (mapping.manager && !declared(mapping.manager.attribute)) undeclared.push(mapping.manager.attribute);
+  if (undeclared.length > 0) {
+    problems.push(
+      `${locate(['mapping', 'attributes'])}: ${undeclared.join(', ')} not an Okta base attribute; declare custom attributes in mapping.customAttributes`,
+    );
+  }
+  for (const required of ['userName', 'email']) {
+    if (!(required in mapping.attributes)) {
+      problems.push(`mapping.attributes.${required}: required (Okta needs it to create a user)`);
+    }
+  }
+  for (const [path, spec] of allValueSpecs(mapping)) {
+    for (const transform of transformsOf(spec)) {
+      if (typeof transform === 'object' && 'lookup' in transform && !(transform.lookup in mapping.lookups)) {
+        problems.push(`${locate(path)}: lookup table "${transform.lookup}" is not in mapping.lookups`);
+      }
+    }
+  }
+  return problems;
 }
 
 function resolvePath(baseDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
 }
 
-function* allValueSpecs(mapping: MappingConfig): Iterable<[string, ValueSpec]> {
-  yield ['mapping.externalId', mapping.externalId];
-  for (const [name, spec] of Object.entries(mapping.attributes)) yield [`mapping.attributes.${name}`, spec];
-  for (const [i, group] of mapping.groups.entries()) yield [`mapping.groups.${i}.value`, group.value];
+function* allValueSpecs(mapping: MappingConfig): Iterable<[KeyPath, ValueSpec]> {
+  yield [['mapping', 'externalId'], mapping.externalId];
+  for (const [name, spec] of Object.entries(mapping.attributes)) yield [['mapping', 'attributes', name], spec];
+  for (const [i, group] of mapping.groups.entries()) yield [['mapping', 'groups', i, 'value'], group.value];
 }
 
 function* transformsOf(spec: ValueSpec): Iterable<Transform> {

@@ -1,4 +1,14 @@
-import type { SourceConfig } from './config.ts';
+/**
+ * What this check reads of a source configuration (any of its types). Declared here rather than imported from
+ * config.ts, which calls this check: the two would import each other.
+ */
+interface SourceConfig {
+  type: string;
+  headers: Record<string, string>;
+  location?: string;
+  url?: string;
+  basicAuth?: { username: string; password: string };
+}
 
 /** Headers that carry credentials, by name (case-insensitive): their value must come from the environment. */
 const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie)$|api[-_]?key|token|secret|password|passwd|auth/i;
@@ -23,8 +33,8 @@ export function inlineSecrets(source: SourceConfig): { path: string[]; reason: s
     if (auth && !ENV_REFERENCE.test(auth.username) && !ENV_REFERENCE.test(auth.password)) {
       found.push({ path: ['source', 'basicAuth', 'password'], reason: WRITE_A_REFERENCE });
     }
-    if (urlHoldsSecret(source.url)) found.push({ path: ['source', 'url'], reason: MOVE_TO_A_HEADER });
-  } else if (urlHoldsSecret(source.location)) {
+    if (urlHoldsSecret(source.url ?? '')) found.push({ path: ['source', 'url'], reason: MOVE_TO_A_HEADER });
+  } else if (urlHoldsSecret(source.location ?? '')) {
     found.push({ path: ['source', 'location'], reason: MOVE_TO_A_HEADER });
   }
   return found;

@@ -10,7 +10,7 @@ import { openStateStore } from '../../activities/store/open.ts';
 import type { StateStore } from '../../activities/store/state-store.ts';
 import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { parseServiceConfig } from '../../config/service-config.ts';
-import { connectTemporal } from '../../client/temporal-client.ts';
+import { connectTemporal } from '../../connection/temporal-connection.ts';
 import { startWebhookServer, type WebhookServer } from '../../client/webhook-server.ts';
 import type { DevServer } from '../../local-stack/temporal-dev-server.ts';
 import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.ts';

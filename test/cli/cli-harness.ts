@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { stringify } from 'yaml';
 import type { PushHarness } from '../support/push-harness.ts';
 
-const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/cli.ts', import.meta.url));
 const TOKEN_VARIABLE = 'CLI_TEST_OKTA_TOKEN';
 
 /** Each command is a Node process that loads the whole CLI: seconds apiece on a loaded machine. */

@@ -136,7 +136,7 @@ describe('HR sources', () => {
         'sync.yaml',
       ),
     ).toThrow(
-      'sync.yaml: source.encoding (line 1): is not an encoding label Node reads (e.g. utf-8, windows-1252, latin1)',
+      'sync.yaml: source.encoding (line 1, column 39): is not an encoding label Node reads (e.g. utf-8, windows-1252, latin1)',
     );
 
     const pages = [latin1, Buffer.from('<html>502 Bad Gateway: upstream Zoe Fischer</html>')];
@@ -162,14 +162,16 @@ describe('HR sources', () => {
     const text =
       'source: { type: csv, location: x.csv }\nmapping:\n  externalId: id\n  attributes:\n    userName: { field: mail, transforms: [shout] }\n    email: mail\n';
     expect(() => parseSyncConfig(text, 'sync.yaml')).toThrow(SyncConfigError);
-    expect(() => parseSyncConfig(text, 'sync.yaml')).toThrow(/sync\.yaml: mapping\.attributes\.userName.* \(line 5\)/);
+    expect(() => parseSyncConfig(text, 'sync.yaml')).toThrow(
+      /sync\.yaml: mapping\.attributes\.userName.* \(line 5, column 5\)/,
+    );
     expect(() =>
       parseSyncConfig(
         'source: { type: csv, location: x.csv }\nmapping: { externalId: id, attributes: { userName: m, email: m, badge: b } }\n',
         'sync.yaml',
       ),
     ).toThrow(
-      'sync.yaml: mapping.attributes: badge not an Okta base attribute; declare custom attributes in mapping.customAttributes',
+      'sync.yaml: mapping.attributes (line 2, column 28): badge not an Okta base attribute; declare custom attributes in mapping.customAttributes',
     );
   });
 });

@@ -124,7 +124,7 @@ export const OKTA_EMULATOR_COMMAND = [
   '-e',
   [
     "import { Command } from 'commander';",
-    "import { registerOktaEmulator } from './client/commands/okta-emulator.ts';",
+    "import { registerOktaEmulator } from './cli/commands/okta-emulator.ts';",
     'const program = new Command().name("hr-okta-sync");',
     'registerOktaEmulator(program);',
     "await program.parseAsync(process.argv.slice(1), { from: 'user' });",

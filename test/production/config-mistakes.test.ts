@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
  * check`: each is refused naming the file, the line (and for YAML errors the column), never echoing a secret.
  */
 
-const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/cli.ts', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/hr-okta-sync.yaml', import.meta.url));
 const run = promisify(execFile);
 
@@ -85,7 +85,7 @@ describe('config mistakes are clear (class 9)', () => {
           "  delimiter: ','\n  headers: { Authorization: 'Bearer hr-api-token-123' }",
         ),
         'hr-api-token-123',
-        'source.headers.Authorization (line 7): inline secrets are refused: write ${env:NAME}',
+        'source.headers.Authorization (line 7, column 14): inline secrets are refused: write ${env:NAME}',
       ],
       [
         'a password in the export URL',
@@ -94,7 +94,7 @@ describe('config mistakes are clear (class 9)', () => {
           "  location: 'https://exports:S3cretPass@hr.example.com/people.csv'",
         ),
         'S3cretPass',
-        'source.location (line 5): inline secrets are refused: a URL is logged and shown',
+        'source.location (line 5, column 3): inline secrets are refused: a URL is logged and shown',
       ],
       [
         'an API key as the Basic auth user',
@@ -103,7 +103,7 @@ describe('config mistakes are clear (class 9)', () => {
           'source:\n  type: http\n  url: https://api.bamboohr.com/api/gateway.php/acme/v1/reports/custom\n  basicAuth: { username: 9f3c1e77d0a2bamboo, password: x }\n',
         ),
         '9f3c1e77d0a2bamboo',
-        'source.basicAuth.password (line 6): inline secrets are refused: write ${env:NAME}',
+        'source.basicAuth.password (line 6, column 46): inline secrets are refused: write ${env:NAME}',
       ],
     ];
     for (const [what, sync, secret, problem] of cases) {

@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { ConfigError, loadServiceConfig, parseServiceConfig } from '../../config/service-config.ts';
 
-const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/cli.ts', import.meta.url));
 const execFileAsync = promisify(execFile);
 
 /** The shape existing configs (and the push tests) use. */
@@ -98,11 +98,13 @@ describe('service config', () => {
     const problems = await loadProblems(path);
     expect(problems).toEqual([
       expect.stringMatching(
-        /^okta\.auth\.token \(line 5\): inline secrets are refused: write \{ env: NAME \}.*\{ file: PATH \}/,
+        /^okta\.auth\.token \(line 5, column 23\): inline secrets are refused: write \{ env: NAME \}.*\{ file: PATH \}/,
       ),
-      expect.stringMatching(/^store\.url \(line 7\): inline secrets are refused: .*store\.password: \{ env: NAME \}/),
-      expect.stringMatching(/^worker\.shutdownGraceTime \(line 8\): expected a duration/),
-      'oktta (line 9): not a setting (misspelt?)',
+      expect.stringMatching(
+        /^store\.url \(line 7, column 3\): inline secrets are refused: .*store\.password: \{ env: NAME \}/,
+      ),
+      expect.stringMatching(/^worker\.shutdownGraceTime \(line 8, column 11\): expected a duration/),
+      'oktta (line 9, column 1): not a setting (misspelt?)',
     ]);
     // The refusal never repeats the secret.
     expect(problems.join('\n')).not.toMatch(/SECRET|hunter2/);
@@ -185,7 +187,7 @@ describe('hr-okta-sync config check', () => {
     );
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toMatch(
-      /okta\.auth\.token \(line \d+\): inline secrets are refused/,
+      /okta\.auth\.token \(line \d+, column \d+\): inline secrets are refused/,
     );
 
     const valid = await configFile(stringify(MINIMAL));

@@ -170,8 +170,8 @@ describe('Dockerfile', () => {
     for (const dir of copied) expect(existsSync(ROOT + dir), dir).toBe(true);
     // Every source folder the CLI imports from is in the image.
     const imports = new Set(
-      [...read('client/cli.ts').matchAll(/from '\.\/commands\/([\w-]+)\.ts'/g)].flatMap((m) =>
-        [...read(`client/commands/${m[1]}.ts`).matchAll(/from '\.\.\/\.\.\/([\w-]+)\//g)].map((i) => i[1]!),
+      [...read('cli/cli.ts').matchAll(/from '\.\/commands\/([\w-]+)\.ts'/g)].flatMap((m) =>
+        [...read(`cli/commands/${m[1]}.ts`).matchAll(/from '\.\.\/\.\.\/([\w-]+)\//g)].map((i) => i[1]!),
       ),
     );
     for (const dir of imports) expect(copied, `${dir} is copied into the image`).toContain(dir);

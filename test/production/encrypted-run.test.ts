@@ -14,7 +14,7 @@ import { AesGcmCodec, ENCODING } from '../../codec/aes-gcm-codec.ts';
 import { bearerTokenAuth } from '../../codec/codec-auth.ts';
 import { codecFromConfig } from '../../codec/codec-from-config.ts';
 import { startCodecServer, type CodecServer } from '../../codec/codec-server.ts';
-import { connectTemporal } from '../../client/temporal-client.ts';
+import { connectTemporal } from '../../connection/temporal-connection.ts';
 import { loadServiceConfig, type ServiceConfig } from '../../config/service-config.ts';
 import { freePort } from '../../local-stack/temporal-dev-server.ts';
 import { createLogger } from '../../observability/logger.ts';
@@ -23,7 +23,7 @@ import { FAST_PUSH, people, savePlan, startPushHarness, type PushHarness } from 
 import { uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/cli.ts', import.meta.url));
 const execFileAsync = promisify(execFile);
 
 /** A last name no other string of the run contains: if it shows up anywhere, a profile leaked. */

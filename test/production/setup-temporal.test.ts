@@ -12,7 +12,7 @@ import { missingSearchAttributes } from '../../client/search-attribute-setup.ts'
 import { testClient } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/cli.ts', import.meta.url));
 const execFileAsync = promisify(execFile);
 
 describe('hr-okta-sync setup-temporal', () => {

@@ -10,7 +10,7 @@ import { FAST_PUSH, people, savePlan, harnessForTest } from '../support/push-har
 import { uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-const CLI = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/cli.ts', import.meta.url));
 
 const workers: ChildProcess[] = [];
 afterEach(() => {

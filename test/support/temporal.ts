@@ -6,7 +6,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { FAILURE_CONVERTER_PATH } from '../../worker/workflow-bundle.ts';
+import { FAILURE_CONVERTER_PATH } from '../../codec/failure-converter-path.ts';
 
 let runtimeInstalled = false;
 /** Worker logs at warn and above only, so test output shows what matters. Once per process. */

@@ -3,7 +3,7 @@ import type { DataConverter } from '@temporalio/common';
 import { codecFromConfig } from '../codec/codec-from-config.ts';
 import { readSecret } from '../config/secret-ref.ts';
 import type { ServiceConfig } from '../config/service-config.ts';
-import { FAILURE_CONVERTER_PATH } from '../worker/workflow-bundle.ts';
+import { FAILURE_CONVERTER_PATH } from '../codec/failure-converter-path.ts';
 
 export interface TemporalConnectionSettings {
   address: string;

@@ -10,8 +10,8 @@ import {
   withSessionOptions,
   type CliSession,
 } from '../cli-session.ts';
-import { coordinatorStatus } from '../sync-client.ts';
-import { renderIdle, renderStatus } from '../sync-text.ts';
+import { coordinatorStatus } from '../../client/sync-client.ts';
+import { renderIdle, renderStatus } from '../../client/sync-text.ts';
 
 /** `hr-okta-sync status`: what the identity source's coordinator does now, or the latest plans when it is idle. */
 export function registerStatus(program: Command): void {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { cancelCurrentSignal, coordinatorWorkflowId } from '../../contracts/sync-messages.ts';
 import { CommandFailure, runWithSession, withSessionOptions } from '../cli-session.ts';
-import { coordinatorStatus } from '../sync-client.ts';
+import { coordinatorStatus } from '../../client/sync-client.ts';
 
 /**
  * `hr-okta-sync cancel`: cancels the request the coordinator runs now. Its push closes the session it has open; the

@@ -9,8 +9,8 @@ import { ConfigError, loadServiceConfig, type ServiceConfig } from '../../config
 import { resolveStoreUrl } from '../../config/store-url.ts';
 import { createOktaClient } from '../../worker/okta-client.ts';
 import type { workerCheck } from '../../workflows/worker-check.ts';
-import { missingSearchAttributes } from '../search-attribute-setup.ts';
-import { connectTemporal } from '../temporal-client.ts';
+import { missingSearchAttributes } from '../../client/search-attribute-setup.ts';
+import { connectTemporal } from '../../connection/temporal-connection.ts';
 import { configOption } from '../config-option.ts';
 
 export interface CheckResult {

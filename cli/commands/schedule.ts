@@ -13,7 +13,7 @@ import {
   scheduleIdOf,
   updateSchedule,
   type ScheduleTarget,
-} from '../schedules.ts';
+} from '../../client/schedules.ts';
 import { configOption } from '../config-option.ts';
 
 interface CommonOptions {

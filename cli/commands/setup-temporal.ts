@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { connectTemporal } from '../temporal-client.ts';
-import { missingSearchAttributes, registerSearchAttributes } from '../search-attribute-setup.ts';
+import { connectTemporal } from '../../connection/temporal-connection.ts';
+import { missingSearchAttributes, registerSearchAttributes } from '../../client/search-attribute-setup.ts';
 import { loadConfigForCommand } from '../load-config.ts';
 import { configOption } from '../config-option.ts';
 

@@ -5,8 +5,8 @@ import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { readSecret } from '../../config/secret-ref.ts';
 import { resolveStoreUrl } from '../../config/store-url.ts';
 import { createLogger } from '../../observability/logger.ts';
-import { dataConverterFor, temporalConnectionSettings } from '../temporal-client.ts';
-import { startWebhookServer } from '../webhook-server.ts';
+import { dataConverterFor, temporalConnectionSettings } from '../../connection/temporal-connection.ts';
+import { startWebhookServer } from '../../client/webhook-server.ts';
 import { loadConfigForCommand } from '../load-config.ts';
 import { configOption } from '../config-option.ts';
 

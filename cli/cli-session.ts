@@ -6,7 +6,7 @@ import { openStateStore } from '../activities/store/open.ts';
 import type { PlanStatus, StateStore } from '../activities/store/state-store.ts';
 import { loadServiceConfig, type ServiceConfig } from '../config/service-config.ts';
 import { resolveStoreUrl } from '../config/store-url.ts';
-import { connectTemporal } from './temporal-client.ts';
+import { connectTemporal } from '../connection/temporal-connection.ts';
 import { configOption } from './config-option.ts';
 
 /** What the commands that start or steer syncs share: the config, a Temporal client, the store on demand. */

@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { sync } from '../../workflows/sync.ts';
 import { syncRequestQuery, type RequestAccepted, type SyncInput } from '../../contracts/sync-messages.ts';
 import { runWithSession, withSessionOptions } from '../cli-session.ts';
-import { followSync, innermostMessage, progressRenderer, SyncRunError } from '../progress.ts';
+import { followSync, innermostMessage, progressRenderer, SyncRunError } from '../../client/progress.ts';
 import { CommandFailure } from '../command-failure.ts';
-import { renderSummary, SUCCESSFUL_OUTCOMES } from '../sync-text.ts';
+import { renderSummary, SUCCESSFUL_OUTCOMES } from '../../client/sync-text.ts';
 
 interface SyncOptions {
   config: string;

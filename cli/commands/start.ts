@@ -13,12 +13,12 @@ import { runWorker } from '../../worker/run-worker.ts';
 import { searchAttributeTypes } from '../../contracts/search-attributes.ts';
 import type { SyncSummary } from '../../contracts/sync-messages.ts';
 import { sync } from '../../workflows/sync.ts';
-import { connectTemporal } from '../temporal-client.ts';
-import { startWebhookServer } from '../webhook-server.ts';
+import { connectTemporal } from '../../connection/temporal-connection.ts';
+import { startWebhookServer } from '../../client/webhook-server.ts';
 import { openStateStore } from '../../activities/store/open.ts';
 import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { createLogger } from '../../observability/logger.ts';
-import { describeSync, watchSyncs } from '../sync-console.ts';
+import { describeSync, watchSyncs } from '../../client/sync-console.ts';
 
 const EXAMPLES = join(PROJECT_ROOT, 'examples');
 /** The local emulator's identity source: fixed, so a restarted stack finds its directory and its confirmed record. */
