@@ -5,11 +5,9 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  executeChild,
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -79,12 +77,6 @@ const DEFAULTS: Required<Omit<CoordinatorOptions, 'push'>> = {
 /** Requests of the recent past kept for `status`; older ones live in workflow history and reports. */
 const RECENT_KEPT = 20;
 const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 5_000;
-const DEBOUNCE_ON_ONE_TIMER = 'debounce-hr-events-on-one-timer';
-/**
- * Versioning marker: runs that started before it could not hand over while a request awaited approval or its push
- * ran, so HR signals and requests arriving meanwhile piled up in one history; their push is a child the run waits for.
- */
-const HAND_OVER_MIDWAY = 'hand-over-while-awaiting-approval-or-push';
 /** What run() returns when the history grew long midway: the request goes on in the next run. */
 const HAND_OVER = 'hand-over';
 
@@ -210,20 +202,14 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
    */
   async function gatherHrEvents(): Promise<boolean> {
     setPhase('debouncing-hr-events');
-    // One timer per quiet period: a signal only moves the deadline, read when the timer fires. (Before, each signal
-    // cancelled the timer and started another, three history events more per signal, and the run never handed over.)
-    const oneTimer = patched(DEBOUNCE_ON_ONE_TIMER);
+    // One timer per quiet period: a signal only moves the deadline, read when the timer fires, so a stream of
+    // signals adds no timer events and the run can hand over.
     for (;;) {
       const quietAt = lastHrEventAt! + options.hrEventQuietMs;
       const latestAt = firstHrEventAt! + options.hrEventMaxDelayMs;
       const waitMs = Math.min(quietAt, latestAt) - Date.now();
       if (waitMs <= 0) break;
-      if (oneTimer) {
-        if (await condition(continueAsNewDue, waitMs)) return false;
-      } else {
-        const seen = lastHrEventAt;
-        await condition(() => lastHrEventAt !== seen, waitMs);
-      }
+      if (await condition(continueAsNewDue, waitMs)) return false;
     }
     log.info('HR events gathered into one delta sync', { events: pendingHrEvents });
     pendingHrEvents = 0;
@@ -330,13 +316,10 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
 
     if (request.stage === 'awaiting-approval') {
       setPhase('awaiting-approval');
-      const midway = patched(HAND_OVER_MIDWAY);
-      const decided = midway
-        ? await condition(
-            () => decision !== undefined || continueAsNewDue(),
-            Math.max(1, Date.parse(request.approvalDeadline!) - Date.now()),
-          )
-        : await condition(() => decision !== undefined, options.approvalTimeoutMs);
+      const decided = await condition(
+        () => decision !== undefined || continueAsNewDue(),
+        Math.max(1, Date.parse(request.approvalDeadline!) - Date.now()),
+      );
       if (decided && decision === undefined) return HAND_OVER;
       const approved = decided && decision?.approved === true;
       request.stage = undefined;
@@ -356,22 +339,11 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
     if (request.stage === 'pushing') return await awaitEarlierPush(request.pushWorkflowId!, applied);
 
     request.pushWorkflowId = `${workflowInfo().workflowId}/push/${planId}`;
-    const pushInput = {
-      workflowId: request.pushWorkflowId,
-      args: [{ planId, ...(options.push ? { options: options.push } : {}) }] as Parameters<typeof pushPlan>,
-    };
-    if (!patched(HAND_OVER_MIDWAY)) {
-      const result = await executeChild<typeof pushPlan>(pushPlan, {
-        ...pushInput,
-        // The push belongs to this request: if the coordinator goes, the push is cancelled and cleans up its session.
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      });
-      return applied({ totals: result.totals, sessionIds: result.sessions.map((s) => s.sessionId) });
-    }
     // The push outlives this run when the run hands over; cancelling the request still cancels it (through the
     // child's cancellation here, explicitly in a later run).
-    const push = await startChild<typeof pushPlan>(pushPlan, {
-      ...pushInput,
+    const push = await startChild(pushPlan, {
+      workflowId: request.pushWorkflowId,
+      args: [{ planId, ...(options.push ? { options: options.push } : {}) }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
     request.stage = 'pushing';
