@@ -10,6 +10,7 @@ import {
 import type { Duration } from '@temporalio/common';
 import { ScheduleDeclarationSchema, type OverlapPolicy, type ScheduleDeclaration } from '../config/schedules.ts';
 import type { SyncInput } from '../contracts/sync-messages.ts';
+import { sync } from '../workflows/sync.ts';
 
 /** Every schedule this tool makes is named `hr-okta-sync/<id>`: `list` and `apply --prune` touch those only. */
 export const SCHEDULE_PREFIX = 'hr-okta-sync/';
@@ -87,7 +88,7 @@ export function scheduleOptions(
     },
     action: {
       type: 'startWorkflow',
-      workflowType: 'sync',
+      workflowType: sync,
       // The server appends the scheduled time to this id.
       workflowId: `sync-${applied.identitySourceId}-scheduled`,
       taskQueue: applied.taskQueue,

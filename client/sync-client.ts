@@ -6,6 +6,7 @@ import {
   type CoordinatorOptions,
   type SyncStatus,
 } from '../contracts/sync-messages.ts';
+import { identitySourceCoordinator } from '../workflows/identity-source-coordinator.ts';
 
 export interface CoordinatorTarget {
   identitySourceId: string;
@@ -18,7 +19,7 @@ export interface CoordinatorTarget {
  * Temporal has durably recorded the signal: the webhook receiver answers 2xx only after that.
  */
 export async function notifyHrChanged(client: Client, target: CoordinatorTarget, events: number): Promise<void> {
-  await client.workflow.signalWithStart('identitySourceSync', {
+  await client.workflow.signalWithStart(identitySourceCoordinator, {
     workflowId: coordinatorWorkflowId(target.identitySourceId),
     taskQueue: target.taskQueue,
     args: [{ identitySourceId: target.identitySourceId, options: target.options ?? {} }],

@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   CancellationScope,
   ParentClosePolicy,
   allHandlersFinished,
@@ -41,8 +40,10 @@ import type { PushTotals } from '../contracts/push-messages.ts';
 
 // Planning reads the whole HR export and writes the plan to the store: minutes for a large export, and an HR system
 // or store outage is waited out for an hour before the request fails.
-const planning = proxyActivities<PlanningActivities>({
+// It heartbeats its progress, so a worker that dies midway is noticed within a minute and planning moves to another.
+const planning = proxyActivities<Pick<PlanningActivities, 'planSync'>>({
   startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 });
@@ -90,7 +91,7 @@ type RunningRequest = QueuedRequest & { startedAt: string } & Partial<RequestInP
  * source at a time. A request that finds a compatible one waiting is merged into it: one run serves both, nothing is
  * lost. HR events are gathered for a short quiet period into one delta sync.
  */
-export async function identitySourceSync(input: CoordinatorInput): Promise<void> {
+export async function identitySourceCoordinator(input: CoordinatorInput): Promise<void> {
   const options = { ...DEFAULTS, ...input.options };
   const { identitySourceId } = input;
   const queue: QueuedRequest[] = input.carried?.queue ?? [];
@@ -221,7 +222,7 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
   /** Hands the queue, the recent outcomes and the pending HR events over to a fresh run with a short history. */
   async function handOver(): Promise<never> {
     await condition(allHandlersFinished);
-    return await continueAsNew<typeof identitySourceSync>({
+    return await continueAsNew<typeof identitySourceCoordinator>({
       identitySourceId,
       ...(input.options ? { options: input.options } : {}),
       carried: {
@@ -439,16 +440,4 @@ export async function identitySourceSync(input: CoordinatorInput): Promise<void>
 function continueAsNewDue(): boolean {
   const info = workflowInfo();
   return info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW;
-}
-
-/** Raised by the `sync` workflow when the request it made did not apply. */
-export function syncFailure(summary: SyncSummary): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: `Sync${summary.outcome.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
-    nonRetryable: true,
-    message: `Sync ${summary.requestId} of ${summary.identitySourceId} ended ${summary.outcome}${
-      summary.error ? `: ${summary.error}` : ''
-    }${summary.reportPath ? ` (report: ${summary.reportPath})` : ''}`,
-    details: [summary],
-  });
 }
