@@ -6,6 +6,7 @@ import {
   type CoordinatorOptions,
   type SyncStatus,
 } from '../contracts/sync-messages.ts';
+import { coordinatorMetadata } from '../contracts/workflow-summaries.ts';
 import { identitySourceCoordinator } from '../workflows/identity-source-coordinator.ts';
 
 export interface CoordinatorTarget {
@@ -25,6 +26,7 @@ export async function notifyHrChanged(client: Client, target: CoordinatorTarget,
     args: [{ identitySourceId: target.identitySourceId, options: target.options ?? {} }],
     signal: hrChangedSignal,
     signalArgs: [{ events }],
+    ...coordinatorMetadata(target.identitySourceId, 'HR webhooks'),
   });
 }
 

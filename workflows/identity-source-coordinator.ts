@@ -26,6 +26,7 @@ import {
 import type { PushTotals } from '../contracts/push-messages.ts';
 import { CoordinatorState, type RunningRequest } from './coordinator/coordinator-state.ts';
 import { registerHandlers } from './coordinator/handlers.ts';
+import { pushMetadata } from '../contracts/workflow-summaries.ts';
 
 // Planning reads the whole HR export and writes the plan to the store: minutes for a large export, and an HR system
 // or store outage is waited out for an hour before the request fails. It heartbeats its progress, so a worker that
@@ -35,6 +36,7 @@ const planning = proxyActivities<Pick<PlanningActivities, 'planSync'>>({
   heartbeatTimeout: '1 minute',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  summary: 'plan the sync: read HR, compare with what Okta confirmed, check the guardrails',
 });
 
 // Recording a plan's status is one database write.
@@ -42,6 +44,7 @@ const bookkeeping = proxyActivities<Pick<PushActivities, 'recordPlanStatus'>>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  summary: 'record the plan status',
 });
 
 // Waiting for a push started by an earlier run of the coordinator: as long as the push takes, heartbeating so that a
@@ -55,6 +58,7 @@ const pushes = proxyActivities<Pick<CoordinationActivities, 'awaitPush'>>({
     maximumInterval: '1 minute',
     nonRetryableErrorTypes: ['PushFailed', 'PushCancelled', 'PushTerminated'],
   },
+  summary: 'wait for the push an earlier run started',
 });
 
 const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 5_000;
@@ -77,8 +81,10 @@ export async function identitySourceCoordinator(input: CoordinatorInput): Promis
 
   for (;;) {
     if (!state.carriedRequest) {
-      state.setPhase('idle');
-      if (!(await condition(() => state.hasWork(), state.options.idleTimeoutMs))) {
+      const endsAt = at(Date.now() + state.options.idleTimeoutMs);
+      state.setPhase('idle', `a request (the run ends at ${endsAt} without one)`);
+      const idle = { summary: `idle until a request, or the end of this run at ${endsAt}` };
+      if (!(await condition(() => state.hasWork(), state.options.idleTimeoutMs, idle))) {
         // Nothing for a long while: end, after any handler still running; the next request starts a new run.
         await condition(allHandlersFinished);
         if (!state.hasWork()) return;
@@ -147,7 +153,10 @@ async function gatherHrEvents(state: CoordinatorState): Promise<boolean> {
     const latestAt = state.firstHrEventAt! + state.options.hrEventMaxDelayMs;
     const waitMs = Math.min(quietAt, latestAt) - Date.now();
     if (waitMs <= 0) break;
-    if (await condition(continueAsNewDue, waitMs)) return false;
+    const until = at(Date.now() + waitMs);
+    state.waitFor(`HR events to stop coming, until ${until}`);
+    const quiet = { summary: `gather HR events until ${until}` };
+    if (await condition(continueAsNewDue, waitMs, quiet)) return false;
   }
   log.info('HR events gathered into one delta sync', { events: state.pendingHrEvents });
   state.queueGatheredHrEvents();
@@ -187,7 +196,7 @@ async function serve(
     return state.summary('nothing-to-do', { reportPath });
   }
 
-  state.setPhase('pushing');
+  state.setPhase('pushing', `push ${request.pushWorkflowId ?? `of plan ${planId}`} to end`);
   const applied = (push: PushOutcome) =>
     state.summary('applied', { reportPath, push: { workflowId: request.pushWorkflowId!, ...push } });
   if (request.stage === 'pushing') return await awaitEarlierPush(request.pushWorkflowId!, applied, handOverDue);
@@ -199,7 +208,9 @@ async function serve(
     workflowId: request.pushWorkflowId,
     args: [{ planId, ...(state.options.push ? { options: state.options.push } : {}) }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
+    ...pushMetadata(planId, request.counts, `coordinator request ${request.requestId}`),
   });
+  state.waitFor(`push ${request.pushWorkflowId} to end`);
   request.stage = 'pushing';
   const result = await Promise.race([push.result(), handOverDue()]);
   if (result === HAND_OVER) return HAND_OVER;
@@ -208,7 +219,7 @@ async function serve(
 
 /** Plans the request; returns its outcome when it ends here (an unreadable export, a dry run). */
 async function plan(state: CoordinatorState, request: RunningRequest): Promise<SyncSummary | undefined> {
-  state.setPhase('planning');
+  state.setPhase('planning', 'planning (the planSync activity)');
   const { identitySourceId } = state;
   const plan = await planning.planSync({ identitySourceId, mode: request.mode, dryRun: request.dryRun });
   const guardrails: GuardrailVerdict[] = plan.guardrails.tripped.map(({ guardrail, measured, threshold, message }) => ({
@@ -240,10 +251,12 @@ async function plan(state: CoordinatorState, request: RunningRequest): Promise<S
  * timed out) or HAND_OVER when the history grew long first; undefined once approved.
  */
 async function awaitApproval(state: CoordinatorState, request: RunningRequest): Promise<Served | undefined> {
-  state.setPhase('awaiting-approval');
+  const waiting = `a person to approve or reject plan ${request.planId}, until ${request.approvalDeadline}`;
+  state.setPhase('awaiting-approval', waiting);
   const decided = await condition(
     () => state.decision !== undefined || continueAsNewDue(),
     Math.max(1, Date.parse(request.approvalDeadline!) - Date.now()),
+    { summary: `await approval of plan ${request.planId} until ${request.approvalDeadline}` },
   );
   if (decided && state.decision === undefined) return HAND_OVER;
   const approved = decided && state.decision?.approved === true;
@@ -284,6 +297,10 @@ function oneHandOverWait(): () => Promise<typeof HAND_OVER> {
     wait ??= CancellationScope.nonCancellable(() => condition(continueAsNewDue)).then(() => HAND_OVER);
     return wait;
   };
+}
+
+function at(epochMs: number): string {
+  return new Date(epochMs).toISOString();
 }
 
 function continueAsNewDue(): boolean {

@@ -13,6 +13,7 @@ const coordination = proxyActivities<Pick<CoordinationActivities, 'syncDefaults'
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  summary: 'queue the request with the identity source coordinator',
 });
 
 /**

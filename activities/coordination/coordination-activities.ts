@@ -4,6 +4,7 @@ import { WithStartWorkflowOperation, WorkflowFailedError, type Client } from '@t
 import { ApplicationFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { PushPlanWorkflow, PushTotals } from '../../contracts/push-messages.ts';
 import { OKTA_FAILURE } from '../../contracts/okta-failure-types.ts';
+import { coordinatorMetadata } from '../../contracts/workflow-summaries.ts';
 import type { IdentitySourceVerdict } from '../okta/identity-source-check.ts';
 import {
   coordinatorWorkflowId,
@@ -61,6 +62,7 @@ export function createCoordinationActivities({
           taskQueue: defaults.taskQueue,
           args: [{ identitySourceId: input.identitySourceId, options: defaults.coordinator ?? {} }],
           workflowIdConflictPolicy: 'USE_EXISTING',
+          ...coordinatorMetadata(input.identitySourceId, `a ${input.request.reason} sync request`),
         }),
       });
     },

@@ -17,6 +17,7 @@ import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.
 import { createLogger } from '../../observability/logger.ts';
 import { runWorker } from '../../worker/run-worker.ts';
 import { coordinatorWorkflowId, type CoordinatorOptions } from '../../contracts/sync-messages.ts';
+import { coordinatorMetadata } from '../../contracts/workflow-summaries.ts';
 import { identitySourceCoordinator } from '../../workflows/identity-source-coordinator.ts';
 import { scaledDurations, scaledPushOptions } from './push-run.ts';
 
@@ -111,6 +112,7 @@ export async function startWebhookStack(
     workflowId,
     taskQueue: config.temporal.taskQueue,
     args: [{ identitySourceId, options: coordinatorOptions }],
+    ...coordinatorMetadata(identitySourceId, 'the webhook benchmark'),
   });
 
   const secret = `whsec_${randomBytes(24).toString('base64')}`;

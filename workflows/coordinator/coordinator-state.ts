@@ -1,4 +1,4 @@
-import { upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import { PHASE } from '../../contracts/search-attributes.ts';
 import type {
   CoordinatorInput,
@@ -38,6 +38,8 @@ export class CoordinatorState {
   firstHrEventAt: number | undefined;
   lastHrEventAt: number | undefined;
   phase: SyncPhase = 'idle';
+  /** What the run waits for now, and until when: shown in the Web UI's current details. */
+  waitingFor: string | undefined;
   /** A request the previous run handed over midway, served first. */
   carriedRequest: RequestInProgress | undefined;
   current: RunningRequest | undefined;
@@ -64,9 +66,30 @@ export class CoordinatorState {
     this.decision = this.carriedRequest?.decision;
   }
 
-  setPhase(next: SyncPhase): void {
+  setPhase(next: SyncPhase, waitingFor?: string): void {
     this.phase = next;
     upsertSearchAttributes([{ key: PHASE, value: next }]);
+    this.waitFor(waitingFor);
+  }
+
+  waitFor(waitingFor: string | undefined): void {
+    this.waitingFor = waitingFor;
+    this.showDetails();
+  }
+
+  /** The Web UI's current details: phase, what it waits for, the running request, the queue, the last outcome. */
+  showDetails(): void {
+    const { current, queue, recent } = this;
+    const lines = [`**Phase:** ${this.phase}${this.waitingFor ? `, waiting for ${this.waitingFor}` : ''}`];
+    if (current) {
+      const plan = current.planId ? `, plan ${current.planId}` : '';
+      lines.push(`**Running:** ${describeRequest(current)} (${current.reasons.join(', ')})${plan}`);
+    }
+    const queued = queue.map(describeRequest).join('; ');
+    lines.push(`**Queue:** ${queue.length ? `${queue.length} waiting: ${queued}` : 'empty'}`);
+    if (this.pendingHrEvents > 0) lines.push(`**HR events gathered:** ${this.pendingHrEvents}`);
+    if (recent[0]) lines.push(`**Last:** ${recent[0].requestId} ${recent[0].outcome} at ${recent[0].finishedAt}`);
+    setCurrentDetails(lines.join('\n'));
   }
 
   hasWork(): boolean {
@@ -85,10 +108,12 @@ export class CoordinatorState {
       target.mode = target.mode === 'full' || request.mode === 'full' ? 'full' : 'delta';
       if (!target.reasons.includes(request.reason)) target.reasons.push(request.reason);
       target.notify = [...(target.notify ?? []), ...(request.notify ?? [])];
+      this.showDetails();
       return { requestId: target.requestId, merged: true, position: queue.indexOf(target) + (current ? 2 : 1) };
     }
     const requestId = `${workflowInfo().workflowId}#${this.nextRequestNumber++}`;
     queue.push({ ...request, requestId, reasons: [request.reason] });
+    this.showDetails();
     return { requestId, merged: false, position: queue.length + (current ? 1 : 0) };
   }
 
@@ -96,6 +121,7 @@ export class CoordinatorState {
     this.pendingHrEvents += events;
     this.lastHrEventAt = Date.now();
     this.firstHrEventAt ??= this.lastHrEventAt;
+    this.showDetails();
   }
 
   /** The gathered HR events become one delta request. */
@@ -121,6 +147,7 @@ export class CoordinatorState {
     this.current = undefined;
     this.recent.unshift(result);
     this.recent.splice(RECENT_KEPT);
+    this.showDetails();
   }
 
   status(): SyncStatus {
@@ -208,4 +235,8 @@ export class CoordinatorState {
       finishedAt: new Date().toISOString(),
     };
   }
+}
+
+function describeRequest(request: QueuedRequest): string {
+  return `${request.requestId}: ${request.dryRun ? 'dry-run ' : ''}${request.mode} sync`;
 }
