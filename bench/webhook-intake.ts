@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { coordinatorStatus } from '../client/sync-client.ts';
 import { sync } from '../workflows/sync.ts';
 import type { SyncSummary } from '../contracts/sync-messages.ts';
+import { syncMetadata } from '../contracts/workflow-summaries.ts';
 import { printTable, saveResult, seconds } from './support/report.ts';
 import { connectClient, startTemporal, writeWorkflowBundle } from './support/temporal-stack.ts';
 import { quantile, sendDeliveries, type Delivery, type DeliveryResult } from './support/webhook-load.ts';
@@ -372,6 +373,7 @@ try {
     taskQueue: 'hr-okta-sync',
     workflowId: `bench-webhooks-first-${Date.now()}`,
     args: [{ identitySourceId: stack.identitySourceId }],
+    ...syncMetadata({ identitySourceId: stack.identitySourceId }, 'the webhook benchmark'),
   })) as SyncSummary;
   if (first.outcome !== 'applied') throw new Error(`the initial sync ended ${first.outcome}: ${first.error ?? ''}`);
   // B first, on a coordinator with a short history; then A, whose thousands of signals lengthen it.

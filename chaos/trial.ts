@@ -7,6 +7,7 @@ import { CUSTOM_ATTRIBUTES, personProfile, plannedPeople } from '../bench/suppor
 import { layOutRequests, OKTA_LIMITS } from '../activities/okta/bulk-requests.ts';
 import { pushPlan } from '../workflows/push-plan.ts';
 import type { PushOptions, PushResult } from '../contracts/push-messages.ts';
+import { pushMetadata } from '../contracts/workflow-summaries.ts';
 import type { ChaosStack } from './stack.ts';
 
 /**
@@ -106,6 +107,7 @@ export async function runTrial(
     taskQueue: stack.taskQueue,
     workflowId,
     args: [{ planId: plan.planId, options: CHAOS_PUSH }],
+    ...pushMetadata(plan.planId, undefined, `chaos scenario ${scenario}`),
   });
   const outcome = resultOf(stack, workflowId).finally(() => (ended = true));
   const [chaosResult, result] = await Promise.all([chaos(context), outcome]);

@@ -10,6 +10,8 @@ import {
 import type { Duration } from '@temporalio/common';
 import { ScheduleDeclarationSchema, type OverlapPolicy, type ScheduleDeclaration } from '../config/schedules.ts';
 import type { SyncInput } from '../contracts/sync-messages.ts';
+import { sync } from '../workflows/sync.ts';
+import { syncMetadata } from '../contracts/workflow-summaries.ts';
 
 /** Every schedule this tool makes is named `hr-okta-sync/<id>`: `list` and `apply --prune` touch those only. */
 export const SCHEDULE_PREFIX = 'hr-okta-sync/';
@@ -87,11 +89,12 @@ export function scheduleOptions(
     },
     action: {
       type: 'startWorkflow',
-      workflowType: 'sync',
+      workflowType: sync,
       // The server appends the scheduled time to this id.
       workflowId: `sync-${applied.identitySourceId}-scheduled`,
       taskQueue: applied.taskQueue,
       args: [input],
+      ...syncMetadata(input, `schedule ${applied.id}`),
       memo: { [DECLARATION_MEMO]: applied },
     },
     policies: { overlap: OVERLAP[applied.overlap] },

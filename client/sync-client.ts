@@ -6,6 +6,8 @@ import {
   type CoordinatorOptions,
   type SyncStatus,
 } from '../contracts/sync-messages.ts';
+import { coordinatorMetadata } from '../contracts/workflow-summaries.ts';
+import { identitySourceCoordinator } from '../workflows/identity-source-coordinator.ts';
 
 export interface CoordinatorTarget {
   identitySourceId: string;
@@ -18,12 +20,13 @@ export interface CoordinatorTarget {
  * Temporal has durably recorded the signal: the webhook receiver answers 2xx only after that.
  */
 export async function notifyHrChanged(client: Client, target: CoordinatorTarget, events: number): Promise<void> {
-  await client.workflow.signalWithStart('identitySourceSync', {
+  await client.workflow.signalWithStart(identitySourceCoordinator, {
     workflowId: coordinatorWorkflowId(target.identitySourceId),
     taskQueue: target.taskQueue,
     args: [{ identitySourceId: target.identitySourceId, options: target.options ?? {} }],
     signal: hrChangedSignal,
     signalArgs: [{ events }],
+    ...coordinatorMetadata(target.identitySourceId, 'HR webhooks'),
   });
 }
 

@@ -114,6 +114,9 @@ export interface PushResult {
   finishedAt: string;
 }
 
+/** The push workflow's signature (workflows/push-plan.ts). */
+export type PushPlanWorkflow = (input: PushPlanInput) => Promise<PushResult>;
+
 export const pushProgressQuery = defineQuery<PushProgress>('pushProgress');
 
 // Activity results

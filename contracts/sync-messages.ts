@@ -156,6 +156,9 @@ export interface RequestInProgress extends SyncRequest {
   cancelRequested?: boolean;
 }
 
+/** The coordinator workflow's signature (workflows/identity-source-coordinator.ts). */
+export type IdentitySourceCoordinatorWorkflow = (input: CoordinatorInput) => Promise<void>;
+
 /** Coordinator workflow id for an identity source: one per source, so at most one run talks to Okta for it. */
 export function coordinatorWorkflowId(identitySourceId: string): string {
   return `hr-okta-sync/${identitySourceId}`;

@@ -6,6 +6,7 @@ import { createPlanningActivities, type PlanningDependencies } from '../activiti
 import { createPushActivities, type PushActivityDeps } from '../activities/push/push-activities.ts';
 import { describeWorker } from '../activities/worker-info.ts';
 import { identitySourceCheck } from '../activities/okta/identity-source-check.ts';
+import { identitySourceCoordinator } from '../workflows/identity-source-coordinator.ts';
 
 export type ActivityDeps = PushActivityDeps & {
   syncConfig: PlanningDependencies['config'];
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
       temporal: deps.temporal,
       defaults: deps.defaults,
       checkIdentitySource: identitySourceCheck(deps.okta),
+      coordinator: identitySourceCoordinator,
     }),
     describeWorker,
   };

@@ -1,6 +1,5 @@
-import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CoordinationActivities } from '../activities/coordination/coordination-activities.ts';
-import { syncFailure } from './identity-source-sync.ts';
 import {
   requestFinishedSignal,
   type RequestAccepted,
@@ -10,10 +9,11 @@ import {
 } from '../contracts/sync-messages.ts';
 
 // Queuing a request is one call to Temporal itself: quick, retried through a short Temporal hiccup.
-const coordination = proxyActivities<CoordinationActivities>({
+const coordination = proxyActivities<Pick<CoordinationActivities, 'syncDefaults' | 'enqueueSync'>>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  summary: 'queue the request with the identity source coordinator',
 });
 
 /**
@@ -49,4 +49,16 @@ export async function sync(input: SyncInput = {}): Promise<SyncSummary | Request
     return summary;
   }
   throw syncFailure(summary);
+}
+
+/** Raised by the `sync` workflow when the request it made did not apply. */
+function syncFailure(summary: SyncSummary): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: `Sync${summary.outcome.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
+    nonRetryable: true,
+    message: `Sync ${summary.requestId} of ${summary.identitySourceId} ended ${summary.outcome}${
+      summary.error ? `: ${summary.error}` : ''
+    }${summary.reportPath ? ` (report: ${summary.reportPath})` : ''}`,
+    details: [summary],
+  });
 }

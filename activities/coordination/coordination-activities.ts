@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
-import type { PushTotals } from '../../contracts/push-messages.ts';
+import type { PushPlanWorkflow, PushTotals } from '../../contracts/push-messages.ts';
 import { OKTA_FAILURE } from '../../contracts/okta-failure-types.ts';
+import { coordinatorMetadata } from '../../contracts/workflow-summaries.ts';
 import type { IdentitySourceVerdict } from '../okta/identity-source-check.ts';
-import type { pushPlan } from '../../workflows/push-plan.ts';
 import {
   coordinatorWorkflowId,
   requestSyncUpdate,
   type CoordinatorOptions,
+  type IdentitySourceCoordinatorWorkflow,
   type RequestAccepted,
   type SyncRequest,
 } from '../../contracts/sync-messages.ts';
@@ -20,13 +21,20 @@ export interface CoordinationDeps {
   defaults: { identitySourceId: string; taskQueue: string; coordinator?: CoordinatorOptions };
   /** Whether Okta knows an identity source (identitySourceCheck); without it, every id is taken as it is. */
   checkIdentitySource?: (identitySourceId: string) => Promise<IdentitySourceVerdict>;
+  /** The coordinator workflow itself, so it is started by reference (the worker hands it in). */
+  coordinator: IdentitySourceCoordinatorWorkflow;
 }
 
 /**
  * Activities that hand work to the one coordinator of an identity source. They live in activities because starting
  * or updating another workflow is I/O, and update-with-start makes "start it if needed, then queue" one atomic call.
  */
-export function createCoordinationActivities({ temporal, defaults, checkIdentitySource }: CoordinationDeps) {
+export function createCoordinationActivities({
+  temporal,
+  defaults,
+  checkIdentitySource,
+  coordinator,
+}: CoordinationDeps) {
   return {
     syncDefaults(): Promise<{ identitySourceId: string }> {
       return Promise.resolve({ identitySourceId: defaults.identitySourceId });
@@ -49,11 +57,12 @@ export function createCoordinationActivities({ temporal, defaults, checkIdentity
         args: [input.request],
         // The same id on a retried attempt, so the coordinator does not queue the request twice.
         updateId: `${input.request.notify?.[0] ?? randomUUID()}/${input.request.mode}/${input.request.dryRun}`,
-        startWorkflowOperation: new WithStartWorkflowOperation('identitySourceSync', {
+        startWorkflowOperation: new WithStartWorkflowOperation(coordinator, {
           workflowId,
           taskQueue: defaults.taskQueue,
           args: [{ identitySourceId: input.identitySourceId, options: defaults.coordinator ?? {} }],
           workflowIdConflictPolicy: 'USE_EXISTING',
+          ...coordinatorMetadata(input.identitySourceId, `a ${input.request.reason} sync request`),
         }),
       });
     },
@@ -69,7 +78,7 @@ export function createCoordinationActivities({ temporal, defaults, checkIdentity
       const heartbeats = setInterval(() => context.heartbeat(), AWAIT_PUSH_HEARTBEAT_MS);
       try {
         const result = await Promise.race([
-          temporal.workflow.getHandle<typeof pushPlan>(input.workflowId).result(),
+          temporal.workflow.getHandle<PushPlanWorkflow>(input.workflowId).result(),
           context.cancelled,
         ]);
         return { totals: result.totals, sessionIds: result.sessions.map((s) => s.sessionId) };

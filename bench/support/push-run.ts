@@ -13,6 +13,7 @@ import type { Durations } from '../../okta-emulator/index.ts';
 import { createPushActivities } from '../../activities/push/push-activities.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
 import type { PushOptions, PushResult } from '../../contracts/push-messages.ts';
+import { pushMetadata } from '../../contracts/workflow-summaries.ts';
 import { historyEvents, runInProcessWorker } from './temporal-stack.ts';
 import type { PushModelParameters } from './theoretical-minimum.ts';
 
@@ -143,6 +144,7 @@ export async function pushAndMeasure(
     taskQueue: side.taskQueue,
     workflowId,
     args: [{ planId: saved.planId, options }],
+    ...pushMetadata(saved.planId, undefined, 'the push benchmark'),
   });
   const result = await handle.result();
   const wallMs = performance.now() - started;

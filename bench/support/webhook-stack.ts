@@ -17,6 +17,8 @@ import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.
 import { createLogger } from '../../observability/logger.ts';
 import { runWorker } from '../../worker/run-worker.ts';
 import { coordinatorWorkflowId, type CoordinatorOptions } from '../../contracts/sync-messages.ts';
+import { coordinatorMetadata } from '../../contracts/workflow-summaries.ts';
+import { identitySourceCoordinator } from '../../workflows/identity-source-coordinator.ts';
 import { scaledDurations, scaledPushOptions } from './push-run.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -106,10 +108,11 @@ export async function startWebhookStack(
     push: { ...configured.push, ...scaledPushOptions(options.scale, durations) },
   };
   const workflowId = coordinatorWorkflowId(identitySourceId);
-  const coordinator = await client.workflow.start('identitySourceSync', {
+  const coordinator = await client.workflow.start(identitySourceCoordinator, {
     workflowId,
     taskQueue: config.temporal.taskQueue,
     args: [{ identitySourceId, options: coordinatorOptions }],
+    ...coordinatorMetadata(identitySourceId, 'the webhook benchmark'),
   });
 
   const secret = `whsec_${randomBytes(24).toString('base64')}`;

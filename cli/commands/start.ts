@@ -13,6 +13,7 @@ import { runWorker } from '../../worker/run-worker.ts';
 import { searchAttributeTypes } from '../../contracts/search-attributes.ts';
 import type { SyncSummary } from '../../contracts/sync-messages.ts';
 import { sync } from '../../workflows/sync.ts';
+import { syncMetadata } from '../../contracts/workflow-summaries.ts';
 import { connectTemporal } from '../../connection/temporal-connection.ts';
 import { startWebhookServer } from '../../client/webhook-server.ts';
 import { openStateStore } from '../../activities/store/open.ts';
@@ -146,6 +147,7 @@ export function registerStart(program: Command): void {
           taskQueue: config.temporal.taskQueue,
           workflowId: `sync-${LOCAL_IDENTITY_SOURCE}-first-${Date.now()}`,
           args: [{}],
+          ...syncMetadata({ identitySourceId: LOCAL_IDENTITY_SOURCE }, 'npm start (the sample HR export)'),
         })) as SyncSummary;
         say(describeSync(first));
         if (first.reportPath) say(`Report: ${shown(first.reportPath)}`);

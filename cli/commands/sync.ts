@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { sync } from '../../workflows/sync.ts';
 import { syncRequestQuery, type RequestAccepted, type SyncInput } from '../../contracts/sync-messages.ts';
+import { syncMetadata } from '../../contracts/workflow-summaries.ts';
 import { runWithSession, withSessionOptions } from '../cli-session.ts';
 import { followSync, innermostMessage, progressRenderer, SyncRunError } from '../../client/progress.ts';
 import { CommandFailure } from '../command-failure.ts';
@@ -46,7 +47,7 @@ export function registerSync(program: Command): void {
         };
         const workflowId = `sync-${session.identitySourceId}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         const taskQueue = session.config.temporal.taskQueue;
-        await client.workflow.start(sync, { workflowId, taskQueue, args: [input] });
+        await client.workflow.start(sync, { workflowId, taskQueue, args: [input], ...syncMetadata(input, 'the CLI') });
         const quiet = options.json === true;
         if (!quiet) console.error(`Started workflow ${workflowId} (type sync, task queue ${taskQueue})`);
 

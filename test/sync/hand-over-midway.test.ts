@@ -101,11 +101,11 @@ describe('the coordinator hands over to a fresh run midway through a request', (
     expect(h.emulator.sessions({ identitySourceId: h.identitySourceId })).toHaveLength(1);
 
     const coordinatorId = coordinatorWorkflowId(h.identitySourceId);
-    await maybeSaveHistory(h.client, coordinatorId, history('identity-source-sync-push-hand-over'), runIds[0]);
+    await maybeSaveHistory(h.client, coordinatorId, history('identity-source-coordinator-push-hand-over'), runIds[0]);
     await maybeSaveHistory(
       h.client,
       coordinatorId,
-      history('identity-source-sync-push-awaited-after-hand-over'),
+      history('identity-source-coordinator-push-awaited-after-hand-over'),
       runIds[1],
     );
   });
@@ -142,7 +142,7 @@ describe('the coordinator hands over to a fresh run midway through a request', (
     await maybeSaveHistory(
       h.client,
       coordinatorWorkflowId(h.identitySourceId),
-      history('identity-source-sync-approval-hand-over'),
+      history('identity-source-coordinator-approval-hand-over'),
       runIds[0],
     );
   });

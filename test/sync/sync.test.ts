@@ -62,7 +62,7 @@ describe('sync: every trigger funnelled into one run per identity source', () =>
     await maybeSaveHistory(
       harness.client,
       coordinatorWorkflowId(identitySourceId),
-      histories('identity-source-sync-two-requests'),
+      histories('identity-source-coordinator-two-requests'),
     );
   });
 
@@ -112,7 +112,7 @@ describe('sync: every trigger funnelled into one run per identity source', () =>
     await maybeSaveHistory(
       client,
       coordinatorWorkflowId(identitySourceId),
-      fileURLToPath(new URL('../histories/identity-source-sync-hr-events-one-timer.json', import.meta.url)),
+      fileURLToPath(new URL('../histories/identity-source-coordinator-hr-events-one-timer.json', import.meta.url)),
     );
 
     expect(
@@ -176,7 +176,7 @@ describe('sync: every trigger funnelled into one run per identity source', () =>
     await maybeSaveHistory(
       client,
       workflowId,
-      fileURLToPath(new URL('../histories/identity-source-sync-hr-stream-handover.json', import.meta.url)),
+      fileURLToPath(new URL('../histories/identity-source-coordinator-hr-stream-handover.json', import.meta.url)),
       firstRunId,
     );
   });
