@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -59,7 +59,9 @@ export async function testWorker(
 
 /**
  * Saves a real run's history for the replay tests when UPDATE_HISTORIES=1, and its workflow id in
- * `workflow-ids.json` beside it (replay needs it: child workflow ids derive from it).
+ * `workflow-ids.json` beside it (replay needs it: child workflow ids derive from it). A history already saved is
+ * never overwritten: from 1.0 on, saved histories are what runs in flight replay against, so a change that fails
+ * to replay them is versioned instead (see docs/architecture.md).
  */
 export async function maybeSaveHistory(
   client: Client,
@@ -68,6 +70,13 @@ export async function maybeSaveHistory(
   runId?: string,
 ): Promise<boolean> {
   if (process.env.UPDATE_HISTORIES !== '1') return false;
+  if (
+    await access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    return false;
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   await writeFile(file, historyToJSON(history) + '\n');
   const index = join(dirname(file), 'workflow-ids.json');
