@@ -10,6 +10,7 @@ import {
   type NullInBulkUpsert,
   type OAuthClientConfig,
   type RateLimitSettings,
+  type SingleRecordBehaviour,
 } from './options.ts';
 import type { Org } from './org.ts';
 import type { RequestLog } from './request-log.ts';
@@ -22,7 +23,7 @@ export interface EmulatorAdmin {
   readonly url: string;
   readonly durations: Durations;
   readonly rateLimit: RateLimitSettings;
-  readonly org: Pick<Org, 'nullInBulkUpsert'>;
+  readonly org: Pick<Org, 'nullInBulkUpsert' | 'singleRecord'>;
   readonly faults: Pick<FaultInjector, 'get'>;
   readonly log: Pick<RequestLog, 'clear'>;
   users(filter: { identitySourceId?: string; externalId?: string; status?: string }): unknown[];
@@ -38,6 +39,7 @@ export interface EmulatorAdmin {
   setDurations(durations: Partial<Durations>): Durations;
   setNullInBulkUpsert(nulls: NullInBulkUpsert): NullInBulkUpsert;
   setRateLimit(settings: Partial<RateLimitSettings>): RateLimitSettings;
+  setSingleRecord(settings: Partial<SingleRecordBehaviour>): SingleRecordBehaviour;
   forceSessionOutcome(sessionId: string, status: 'COMPLETED' | 'ERROR'): boolean;
   reset(): void;
 }
@@ -78,6 +80,16 @@ const faultSettings = z.strictObject({
       }),
     )
     .optional(),
+  refuseAtImport: z
+    .array(
+      z.strictObject({
+        externalId: z.string().min(1),
+        reason: z.string().min(1),
+        entityType: z.enum(['USER', 'GROUP']).optional(),
+        identitySourceId: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 const identitySource = z.strictObject({
   id: z.string().min(1).optional(),
@@ -101,6 +113,13 @@ const durations = z.strictObject({
 const rateLimit = z.strictObject({
   perWindow: z.number().int().positive().optional(),
   concurrency: z.number().int().positive().optional(),
+});
+const singleRecord = z.strictObject({
+  createExisting: z.enum(['conflict', 'upsert']).optional(),
+  deleteStatus: z.union([z.literal(204), z.literal(200)]).optional(),
+  deletedUsers: z.enum(['gone', 'kept']).optional(),
+  nullInPatch: z.enum(['clears', 'ignored']).optional(),
+  duringImport: z.enum(['independent', 'conflict']).optional(),
 });
 const outcome = z.strictObject({ status: z.enum(['ERROR', 'COMPLETED']) });
 
@@ -218,6 +237,7 @@ export function handleAdmin(
           durations: emulator.durations,
           rateLimit: emulator.rateLimit,
           nullInBulkUpsert: emulator.org.nullInBulkUpsert,
+          singleRecord: emulator.org.singleRecord,
         },
       };
     case 'POST /settings': {
@@ -226,6 +246,7 @@ export function handleAdmin(
           durations: durations.optional(),
           rateLimit: rateLimit.optional(),
           nullInBulkUpsert: z.enum(['clears', 'ignored']).optional(),
+          singleRecord: singleRecord.optional(),
         }),
       );
       if (!body.ok) return body.answer;
@@ -235,6 +256,7 @@ export function handleAdmin(
           durations: emulator.setDurations(body.value.durations ?? {}),
           rateLimit: emulator.setRateLimit(body.value.rateLimit ?? {}),
           nullInBulkUpsert: emulator.setNullInBulkUpsert(body.value.nullInBulkUpsert ?? emulator.org.nullInBulkUpsert),
+          singleRecord: emulator.setSingleRecord(body.value.singleRecord ?? {}),
         },
       };
     }

@@ -19,6 +19,7 @@ import {
   type OAuthClientConfig,
   type OktaEmulatorOptions,
   type RateLimitSettings,
+  type SingleRecordBehaviour,
 } from './options.ts';
 import { Org, sessionBody, type OrgSnapshot, type SessionStatus } from './org.ts';
 import { StateFile } from './persistence.ts';
@@ -26,6 +27,7 @@ import { userSchemaBody } from './user-schema.ts';
 import { RateLimiter, type RateLimitHeaders } from './rate-limit.ts';
 import { RequestLog, type LoggedRequest } from './request-log.ts';
 import { isBulkEndpoint, matchRoute, normalizePath, type Route } from './routes.ts';
+import { singleRecordHandler } from './single-record.ts';
 
 const MAX_READ_BYTES = 5 * 1024 * 1024;
 
@@ -66,8 +68,9 @@ export class OktaEmulator {
     this.durations = { ...OKTA_DURATIONS, ...options.durations };
     this.rateLimit = { ...OKTA_RATE_LIMIT, ...options.rateLimit };
     this.faults = new FaultInjector(options.faults);
-    this.org = new Org(this.durations, this.faults.decideImportOutcome);
+    this.org = new Org(this.durations, this.faults);
     this.org.nullInBulkUpsert = options.nullInBulkUpsert ?? 'clears';
+    this.setSingleRecord(options.singleRecord ?? {});
     this.log = new RequestLog(options.requestLogLimit ?? 100_000);
     this.apiLimiter = new RateLimiter(this.rateLimit, () => this.durations.rateLimitWindowMs);
     // Okta's token endpoint has its own bucket, separate from /api/v1.
@@ -130,6 +133,7 @@ export class OktaEmulator {
         [...s.users.values()].map((u) => ({
           identitySourceId: s.id,
           id: u.id,
+          appUserId: u.appUserId,
           externalId: u.externalId,
           status: u.status,
           profile: u.profile,
@@ -237,6 +241,12 @@ export class OktaEmulator {
     return nulls;
   }
 
+  /** Switches the single-record endpoints' behaviour where Okta is silent (only the settings given). */
+  setSingleRecord(settings: Partial<SingleRecordBehaviour>): SingleRecordBehaviour {
+    Object.assign(this.org.singleRecord, settings);
+    return { ...this.org.singleRecord };
+  }
+
   setRateLimit(settings: Partial<RateLimitSettings>): RateLimitSettings {
     Object.assign(this.rateLimit, settings);
     this.apiLimiter.reset();
@@ -306,10 +316,16 @@ export class OktaEmulator {
       });
       return;
     }
-    await this.handleApi(req, res, path, route);
+    await this.handleApi(req, res, path, route, new URLSearchParams(search));
   }
 
-  private async handleApi(req: IncomingMessage, res: ServerResponse, path: string, route: Route): Promise<void> {
+  private async handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    route: Route,
+    query: URLSearchParams,
+  ): Promise<void> {
     const started = Date.now();
     const limiter = route.endpoint === 'token' ? this.tokenLimiter : this.apiLimiter;
     const admission = limiter.admit(started);
@@ -366,7 +382,7 @@ export class OktaEmulator {
         this.injected(fault, limiter, finish);
         return;
       }
-      const answer = await this.apply(req, path, route, body);
+      const answer = await this.apply(req, path, route, body, query);
       if (fault && fault.applyFirst && (fault.drop || fault.respond)) {
         await this.persistIfChanged();
         this.injected(fault, limiter, finish, true);
@@ -406,7 +422,13 @@ export class OktaEmulator {
   }
 
   /** Runs the request against the org. Okta's errors become answers; everything else is a bug. */
-  private async apply(req: IncomingMessage, path: string, route: Route, body: Buffer): Promise<Answer> {
+  private async apply(
+    req: IncomingMessage,
+    path: string,
+    route: Route,
+    body: Buffer,
+    query: URLSearchParams,
+  ): Promise<Answer> {
     const now = Date.now();
     try {
       if (route.endpoint === 'token') {
@@ -429,7 +451,10 @@ export class OktaEmulator {
       requireScope(principal, req.method !== 'GET', route.endpoint === 'get-user-schema');
       const sourceId = route.identitySourceId ?? '';
       const sessionId = route.sessionId ?? '';
-      const answer = this.applyToOrg(route, sourceId, sessionId, body, now);
+      const single = singleRecordHandler(route.endpoint);
+      const answer = single
+        ? single({ org: this.org, route, body, query, now, url: this.url })
+        : this.applyToOrg(route, sourceId, sessionId, body, now);
       this.schedule();
       return answer;
     } catch (error) {

@@ -86,6 +86,15 @@ export class FaultInjector {
       (f) => f.nth === nth && (f.identitySourceId === undefined || f.identitySourceId === session.identitySourceId),
     )?.status;
   };
+
+  /** Why Okta refuses this record when processing a session of `identitySourceId`, if a test said it should. */
+  readonly refusal = (identitySourceId: string, entityType: 'USER' | 'GROUP', externalId: string): string | undefined =>
+    this.settings.refuseAtImport?.find(
+      (r) =>
+        r.externalId === externalId &&
+        (r.entityType ?? 'USER') === entityType &&
+        (r.identitySourceId === undefined || r.identitySourceId === identitySourceId),
+    )?.reason;
 }
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same faults. */

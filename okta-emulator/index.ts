@@ -8,9 +8,11 @@ export type {
   FaultSettings,
   IdentitySourceConfig,
   ImportOutcomeFault,
+  ImportRefusal,
   OAuthClientConfig,
   OktaEmulatorOptions,
   RateLimitSettings,
   ScriptedFault,
+  SingleRecordBehaviour,
 } from './options.ts';
 export type { SessionStatus } from './org.ts';

@@ -12,6 +12,37 @@ export const ALL_SCOPES = [MANAGE_SCOPE, READ_SCOPE, SCHEMAS_READ_SCOPE];
  */
 export type NullInBulkUpsert = 'clears' | 'ignored';
 
+/**
+ * How the single-record endpoints (`/users`, `/groups`, `…/membership`) behave where Okta documents nothing.
+ * Defaults are the emulator's picks (docs/okta-emulator.md, "Choices where Okta is silent").
+ */
+export interface SingleRecordBehaviour {
+  /** POST `/users` or `/groups` with an externalId already there: 400 E0000001 (`conflict`) or an upsert. */
+  createExisting: 'conflict' | 'upsert';
+  /** The status of a successful user or group DELETE: 204 as the spec says, or 200 as recorded traffic shows. */
+  deleteStatus: 204 | 200;
+  /**
+   * What a deactivated user (single-record or bulk delete) is to the identity source: `gone` (GET, PUT, PATCH and
+   * DELETE answer 404; POST creates it again) or `kept` (still readable and writable; a write reactivates it).
+   */
+  deletedUsers: 'gone' | 'kept';
+  /** What an explicit null does in PATCH `/users/{externalId}`: clears the attribute or keeps the stored value. */
+  nullInPatch: NullInBulkUpsert;
+  /**
+   * Single-record writes while a session of the same identity source is CREATED, IN_PROGRESS or TRIGGERED: applied
+   * at once (`independent`) or refused with 400 E0000001 naming the session (`conflict`).
+   */
+  duringImport: 'independent' | 'conflict';
+}
+
+export const SINGLE_RECORD_DEFAULTS: SingleRecordBehaviour = {
+  createExisting: 'conflict',
+  deleteStatus: 204,
+  deletedUsers: 'gone',
+  nullInPatch: 'clears',
+  duringImport: 'independent',
+};
+
 export interface IdentitySourceConfig {
   id: string;
   /** Attributes declared in the identity source's user schema beyond Okta's seven base attributes. */
@@ -66,6 +97,18 @@ export const ENDPOINTS = [
   'bulk-group-memberships-delete',
   'get-user-schema',
   'token',
+  'create-user',
+  'get-user',
+  'replace-user',
+  'update-user',
+  'delete-user',
+  'create-group',
+  'get-group',
+  'update-group',
+  'delete-group',
+  'list-memberships',
+  'add-membership',
+  'remove-membership',
 ] as const;
 export type EndpointName = (typeof ENDPOINTS)[number];
 
@@ -92,6 +135,16 @@ export interface ImportOutcomeFault {
   identitySourceId?: string;
 }
 
+/** A valid record that Okta refuses when it processes a session: not applied, listed in the session's failures. */
+export interface ImportRefusal {
+  externalId: string;
+  /** The error the session's result lists for it. */
+  reason: string;
+  /** Default USER. */
+  entityType?: 'USER' | 'GROUP';
+  identitySourceId?: string;
+}
+
 export interface FaultSettings {
   script?: ScriptedFault[];
   /** Share of requests answered with a random 500/502/503/504. */
@@ -107,6 +160,8 @@ export interface FaultSettings {
   endpoints?: EndpointName[];
   seed?: number;
   importOutcome?: ImportOutcomeFault[];
+  /** Records refused at import (upsert or delete), in every session processed while this is set. */
+  refuseAtImport?: ImportRefusal[];
 }
 
 export interface OktaEmulatorOptions {
@@ -122,6 +177,8 @@ export interface OktaEmulatorOptions {
   stateFile?: string;
   /** What an explicit null in a bulk-upsert profile does (default `clears`). */
   nullInBulkUpsert?: NullInBulkUpsert;
+  /** The single-record endpoints' behaviour where Okta is silent (defaults: SINGLE_RECORD_DEFAULTS). */
+  singleRecord?: Partial<SingleRecordBehaviour>;
   /** Entries kept in the request log (counters are kept for all). */
   requestLogLimit?: number;
 }

@@ -2,9 +2,15 @@
 // that processing a session changes. Time is passed in, so the rules are evaluated at exact instants.
 import { identitySourceNotFound, validationFailed } from './errors.ts';
 import { oktaId } from './ids.ts';
-import type { Durations, IdentitySourceConfig, NullInBulkUpsert } from './options.ts';
-import { groupProfileErrors, mergeProfile, userProfileErrors } from './profile.ts';
-import { parseBulkBody, recordCount, type BulkEndpoint, type Operation, type Profile } from './uploads.ts';
+import {
+  SINGLE_RECORD_DEFAULTS,
+  type Durations,
+  type IdentitySourceConfig,
+  type NullInBulkUpsert,
+  type SingleRecordBehaviour,
+} from './options.ts';
+import { applyOperations, type Refusal } from './import-processing.ts';
+import { parseBulkBody, recordCount, type BulkEndpoint, type Operation } from './uploads.ts';
 
 export const MAX_BULK_REQUESTS_PER_SESSION = 50;
 
@@ -53,7 +59,10 @@ export interface ImportResult {
 }
 
 export interface UserRecord {
+  /** The Okta user ("00u…"). */
   id: string;
+  /** The identity-source (app) user ("0ua…"): the id the single-record endpoints answer with. */
+  appUserId: string;
   externalId: string;
   status: 'ACTIVE' | 'DEACTIVATED';
   profile: Record<string, string>;
@@ -103,6 +112,18 @@ export interface OrgSnapshot {
 }
 
 export type OutcomeDecider = (session: SessionRecord) => 'COMPLETED' | 'ERROR' | undefined;
+/** Why Okta refuses one record at import (a test's choice), or undefined. */
+export type RefusalDecider = (
+  identitySourceId: string,
+  entityType: 'USER' | 'GROUP',
+  externalId: string,
+) => string | undefined;
+
+/** What fault injection decides about a session's processing. */
+export interface ImportFaults {
+  decideImportOutcome: OutcomeDecider;
+  refusal: RefusalDecider;
+}
 
 export class Org {
   readonly sources = new Map<string, IdentitySource>();
@@ -111,12 +132,14 @@ export class Org {
   version = 0;
   /** What an explicit null in a bulk-upsert profile does (Okta does not document it). */
   nullInBulkUpsert: NullInBulkUpsert = 'clears';
+  /** How the single-record endpoints behave where Okta is silent. */
+  singleRecord: SingleRecordBehaviour = { ...SINGLE_RECORD_DEFAULTS };
   private readonly durations: Durations;
-  private readonly decideOutcome: OutcomeDecider;
+  private readonly faults: ImportFaults;
 
-  constructor(durations: Durations, decideOutcome: OutcomeDecider) {
+  constructor(durations: Durations, faults: ImportFaults) {
     this.durations = durations;
-    this.decideOutcome = decideOutcome;
+    this.faults = faults;
   }
 
   defineSource(config: IdentitySourceConfig): IdentitySource {
@@ -255,6 +278,12 @@ export class Org {
     return sessionBody(session);
   }
 
+  /** The CREATED, IN_PROGRESS or TRIGGERED session of a source at `now`, if any (the oldest first). */
+  activeSession(sourceId: string, now: number): SessionRecord | undefined {
+    this.advance(now);
+    return [...this.sessions.values()].find((s) => s.identitySourceId === sourceId && ACTIVE.includes(s.status));
+  }
+
   /** Overrides the outcome of one session's processing (admin API). */
   forceOutcome(sessionId: string, outcome: 'COMPLETED' | 'ERROR'): SessionRecord | undefined {
     const session = this.sessions.get(sessionId);
@@ -318,7 +347,8 @@ export class Org {
       this.sources.set(saved.id, {
         id: saved.id,
         customAttributes: saved.customAttributes,
-        users: new Map(saved.users.map((u) => [u.externalId, u])),
+        // State files written before single-record support have no app user ids.
+        users: new Map(saved.users.map((u) => [u.externalId, { ...u, appUserId: u.appUserId ?? oktaId('0ua') }])),
         groups: new Map(saved.groups.map((g) => [g.externalId, g])),
         memberships: new Map(saved.memberships.map(([group, members]) => [group, new Set(members)])),
         queueEndsAt: saved.queueEndsAt,
@@ -368,160 +398,14 @@ export class Org {
 
   private process(session: SessionRecord): void {
     const at = session.processingEndsAt ?? session.lastUpdated;
-    const outcome = session.forcedOutcome ?? this.decideOutcome(session) ?? 'COMPLETED';
-    if (outcome === 'COMPLETED')
-      session.result = applyOperations(
-        this.source(session.identitySourceId),
-        session.operations,
-        at,
-        this.nullInBulkUpsert,
-      );
+    const outcome = session.forcedOutcome ?? this.faults.decideImportOutcome(session) ?? 'COMPLETED';
+    if (outcome === 'COMPLETED') {
+      const sourceId = session.identitySourceId;
+      const refusal: Refusal = (entityType, externalId) => this.faults.refusal(sourceId, entityType, externalId);
+      session.result = applyOperations(this.source(sourceId), session.operations, at, this.nullInBulkUpsert, refusal);
+    }
     session.operations = [];
     this.setStatus(session, outcome, at);
-  }
-}
-
-function applyOperations(
-  source: IdentitySource,
-  operations: Operation[],
-  at: number,
-  nulls: NullInBulkUpsert,
-): ImportResult {
-  const result: ImportResult = {
-    usersCreated: 0,
-    usersUpdated: 0,
-    usersDeactivated: 0,
-    groupsCreated: 0,
-    groupsUpdated: 0,
-    groupsDeleted: 0,
-    membershipsAdded: 0,
-    membershipsRemoved: 0,
-    failures: [],
-  };
-  const custom = new Set(source.customAttributes);
-  for (const operation of operations) {
-    switch (operation.kind) {
-      case 'upsert-users':
-        for (const { externalId, profile } of operation.profiles)
-          upsertUser(source, custom, externalId, profile, at, result, nulls);
-        break;
-      case 'delete-users':
-        for (const externalId of operation.externalIds) {
-          const user = source.users.get(externalId);
-          // Okta's "delete" deactivates; unknown externalIds are ignored.
-          if (user && user.status !== 'DEACTIVATED') {
-            user.status = 'DEACTIVATED';
-            user.lastUpdated = at;
-            result.usersDeactivated++;
-          }
-        }
-        break;
-      case 'upsert-groups':
-        for (const { externalId, profile } of operation.profiles) upsertGroup(source, externalId, profile, at, result);
-        break;
-      case 'delete-groups':
-        for (const externalId of operation.externalIds) {
-          if (source.groups.delete(externalId)) {
-            source.memberships.delete(externalId);
-            result.groupsDeleted++;
-          }
-        }
-        break;
-      case 'upsert-memberships':
-        for (const { groupExternalId, memberExternalIds } of operation.memberships) {
-          if (!source.groups.has(groupExternalId)) {
-            result.failures.push({
-              entityType: 'MEMBERSHIP',
-              externalId: groupExternalId,
-              operation: 'UPSERT',
-              errors: [`group ${groupExternalId} does not exist in this identity source`],
-            });
-            continue;
-          }
-          const members = source.memberships.get(groupExternalId) ?? new Set<string>();
-          source.memberships.set(groupExternalId, members);
-          for (const member of memberExternalIds) {
-            if (!source.users.has(member)) {
-              result.failures.push({
-                entityType: 'MEMBERSHIP',
-                externalId: groupExternalId,
-                operation: 'UPSERT',
-                errors: [`user ${member} does not exist in this identity source`],
-              });
-            } else if (!members.has(member)) {
-              members.add(member);
-              result.membershipsAdded++;
-            }
-          }
-        }
-        break;
-      case 'delete-memberships':
-        for (const { groupExternalId, memberExternalIds } of operation.memberships) {
-          const members = source.memberships.get(groupExternalId);
-          for (const member of memberExternalIds) if (members?.delete(member)) result.membershipsRemoved++;
-        }
-        break;
-    }
-  }
-  return result;
-}
-
-function upsertUser(
-  source: IdentitySource,
-  custom: ReadonlySet<string>,
-  externalId: string,
-  profile: Profile,
-  at: number,
-  result: ImportResult,
-  nulls: NullInBulkUpsert,
-): void {
-  const existing = source.users.get(externalId);
-  const merged = mergeProfile(existing?.profile, profile, nulls);
-  const errors = userProfileErrors(profile, merged, custom, nulls);
-  if (errors.length > 0) {
-    result.failures.push({ entityType: 'USER', externalId, operation: 'UPSERT', errors });
-    return;
-  }
-  if (existing) {
-    existing.profile = merged;
-    // A user who comes back from the source is reactivated.
-    existing.status = 'ACTIVE';
-    existing.lastUpdated = at;
-    result.usersUpdated++;
-  } else {
-    source.users.set(externalId, {
-      id: oktaId('00u'),
-      externalId,
-      status: 'ACTIVE',
-      profile: merged,
-      created: at,
-      lastUpdated: at,
-    });
-    result.usersCreated++;
-  }
-}
-
-function upsertGroup(
-  source: IdentitySource,
-  externalId: string,
-  profile: Profile,
-  at: number,
-  result: ImportResult,
-): void {
-  const existing = source.groups.get(externalId);
-  const merged = mergeProfile(existing?.profile, profile);
-  const errors = groupProfileErrors(profile, merged);
-  if (errors.length > 0) {
-    result.failures.push({ entityType: 'GROUP', externalId, operation: 'UPSERT', errors });
-    return;
-  }
-  if (existing) {
-    existing.profile = merged;
-    existing.lastUpdated = at;
-    result.groupsUpdated++;
-  } else {
-    source.groups.set(externalId, { id: oktaId('00g'), externalId, profile: merged, created: at, lastUpdated: at });
-    result.groupsCreated++;
   }
 }
 

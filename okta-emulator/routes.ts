@@ -6,9 +6,18 @@ export interface Route {
   endpoint: EndpointName;
   identitySourceId?: string;
   sessionId?: string;
+  /** The user's externalId, decoded from the path. */
+  externalId?: string;
 }
 
 const USER_SCHEMA = /^\/api\/v1\/meta\/schemas\/apps\/([^/]+)\/default$/;
+const USERS = /^\/api\/v1\/identity-sources\/([^/]+)\/users(?:\/([^/]+))?$/;
+const USER_METHODS: Partial<Record<string, EndpointName>> = {
+  GET: 'get-user',
+  PUT: 'replace-user',
+  PATCH: 'update-user',
+  DELETE: 'delete-user',
+};
 const SESSIONS = /^\/api\/v1\/identity-sources\/([^/]+)\/sessions(?:\/([^/]+)(?:\/([a-z-]+))?)?$/;
 const BULK_ENDPOINTS: readonly string[] = [
   'bulk-upsert',
@@ -29,6 +38,8 @@ export function matchRoute(method: string, path: string): Route | 'method' | und
   if (path === '/oauth2/v1/token') return method === 'POST' ? { endpoint: 'token' } : 'method';
   const schema = USER_SCHEMA.exec(path);
   if (schema) return method === 'GET' ? { endpoint: 'get-user-schema', identitySourceId: schema[1] } : 'method';
+  const users = USERS.exec(path);
+  if (users) return userRoute(method, users[1] ?? '', users[2]);
   const match = SESSIONS.exec(path);
   if (!match) return undefined;
   const [, identitySourceId, sessionId, action] = match;
@@ -49,4 +60,21 @@ export function matchRoute(method: string, path: string): Route | 'method' | und
 
 export function isBulkEndpoint(endpoint: EndpointName): endpoint is BulkEndpoint {
   return BULK_ENDPOINTS.includes(endpoint);
+}
+
+function userRoute(method: string, identitySourceId: string, rawId: string | undefined): Route | 'method' | undefined {
+  if (rawId === undefined) return method === 'POST' ? { endpoint: 'create-user', identitySourceId } : 'method';
+  const externalId = decoded(rawId);
+  if (externalId === undefined) return undefined;
+  const endpoint = USER_METHODS[method];
+  return endpoint ? { endpoint, identitySourceId, externalId } : 'method';
+}
+
+/** A path segment percent-decoded; undefined when its encoding is broken (answered as an unknown path). */
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

@@ -3,7 +3,12 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { JWK } from 'jose';
 import ms from 'ms';
 import { startOktaEmulator } from '../../okta-emulator/index.ts';
-import type { Durations, FaultSettings, OktaEmulatorOptions } from '../../okta-emulator/index.ts';
+import type {
+  Durations,
+  FaultSettings,
+  OktaEmulatorOptions,
+  SingleRecordBehaviour,
+} from '../../okta-emulator/index.ts';
 
 interface Flags {
   host: string;
@@ -28,6 +33,11 @@ interface Flags {
   faultDropRate?: number;
   faultLatency?: { min: number; max: number };
   faultSeed?: number;
+  createExisting?: SingleRecordBehaviour['createExisting'];
+  deleteStatus?: string;
+  deletedUsers?: SingleRecordBehaviour['deletedUsers'];
+  nullInPatch?: SingleRecordBehaviour['nullInPatch'];
+  singleRecordDuringImport?: SingleRecordBehaviour['duringImport'];
 }
 
 /** `hr-okta-sync okta-emulator`: a local Okta Identity Sources API to sync against without a production org. */
@@ -77,6 +87,33 @@ export function registerOktaEmulator(program: Command): void {
     .option('--fault-drop-rate <rate>', 'share of requests whose connection is dropped', rate)
     .option('--fault-latency <min-max>', 'added latency, e.g. 20ms-200ms', latencyRange)
     .option('--fault-seed <n>', 'seed of the random faults', integer)
+    .addOption(
+      new Option(
+        '--create-existing <mode>',
+        'POST /users or /groups with a known externalId (default conflict)',
+      ).choices(['conflict', 'upsert']),
+    )
+    .addOption(
+      new Option('--delete-status <status>', 'status of a user or group DELETE (default 204)').choices(['204', '200']),
+    )
+    .addOption(
+      new Option('--deleted-users <mode>', 'a deactivated user to the single-record API (default gone)').choices([
+        'gone',
+        'kept',
+      ]),
+    )
+    .addOption(
+      new Option('--null-in-patch <mode>', 'what null does in PATCH /users (default clears)').choices([
+        'clears',
+        'ignored',
+      ]),
+    )
+    .addOption(
+      new Option(
+        '--single-record-during-import <mode>',
+        'single-record writes while a session is active (default independent)',
+      ).choices(['independent', 'conflict']),
+    )
     .action(async (flags: Flags) => {
       const emulator = await startOktaEmulator(toOptions(flags));
       console.log(`Okta emulator:     ${emulator.url}`);
@@ -139,6 +176,13 @@ function toOptions(flags: Flags): OktaEmulatorOptions {
     },
     faults,
     stateFile: flags.stateFile,
+    singleRecord: {
+      ...(flags.createExisting ? { createExisting: flags.createExisting } : {}),
+      ...(flags.deleteStatus ? { deleteStatus: flags.deleteStatus === '200' ? 200 : 204 } : {}),
+      ...(flags.deletedUsers ? { deletedUsers: flags.deletedUsers } : {}),
+      ...(flags.nullInPatch ? { nullInPatch: flags.nullInPatch } : {}),
+      ...(flags.singleRecordDuringImport ? { duringImport: flags.singleRecordDuringImport } : {}),
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 // State that survives a restart: in-process stop/start, and a CLI emulator killed with SIGKILL mid-session.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,6 +18,10 @@ import {
   type AdminSession,
   type Served,
   OKTA_EMULATOR_COMMAND,
+  adminUser,
+  person,
+  userPath,
+  usersPath,
 } from './support.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -71,8 +75,60 @@ describe('persistence', () => {
   });
 });
 
+describe('persistence of single-record changes', () => {
+  it('keeps users created, updated and deleted one by one across a restart', async () => {
+    const stateFile = join(await stateDir(), 'state.json');
+    const first = await startFast({ stateFile });
+    const created = await call(first, 'POST', usersPath(), person('emp-1', { department: 'R&D' }));
+    await call(first, 'PATCH', userPath('emp-1'), person('emp-1', { firstName: 'Ada' }));
+    await call(first, 'POST', usersPath(), person('emp-2'));
+    expect((await call(first, 'DELETE', userPath('emp-2'))).status).toBe(204);
+    const before = (await call(first, 'GET', userPath('emp-1'))).json();
+    await first.stop();
+
+    const second = await startFast({ stateFile });
+    cleanup.push(() => second.stop());
+    const after = await call(second, 'GET', userPath('emp-1'));
+    expect(after.json()).toEqual(before);
+    expect(after.json()).toMatchObject({ id: created.json().id, profile: { department: 'R&D', firstName: 'Ada' } });
+    expect((await call(second, 'GET', userPath('emp-2'))).status).toBe(404);
+    expect((await adminUser(second, 'emp-2'))?.status).toBe('DEACTIVATED');
+  });
+
+  it('gives users of a state file written before single-record support an app user id', async () => {
+    const stateFile = join(await stateDir(), 'state.json');
+    const user = { id: '00uOLD00000000000001', externalId: 'emp-1', status: 'ACTIVE', created: 0, lastUpdated: 0 };
+    const org = {
+      identitySources: [
+        {
+          id: SOURCE,
+          customAttributes: [],
+          users: [{ ...user, profile: { userName: 'a@example.com', email: 'a@example.com' } }],
+          groups: [],
+          memberships: [],
+          queueEndsAt: 0,
+        },
+      ],
+      sessions: [],
+    };
+    await writeFile(stateFile, JSON.stringify({ version: 1, org }));
+    const e = await startFast({ stateFile, identitySources: [] });
+    cleanup.push(() => e.stop());
+    const reply = await call(e, 'GET', userPath('emp-1'));
+    expect(reply.status).toBe(200);
+    expect(reply.json()).toMatchObject({
+      id: expect.stringMatching(/^0ua/) as string,
+      created: new Date(0).toISOString(),
+    });
+    expect((await call(e, 'GET', userPath('emp-1'))).json().id).toBe(reply.json().id);
+  });
+});
+
 describe('the okta-emulator command', () => {
-  async function runCli(stateFile: string): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
+  async function runCli(
+    stateFile: string,
+    extra: string[] = [],
+  ): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
     const child = spawn(
       process.execPath,
       [
@@ -90,6 +146,7 @@ describe('the okta-emulator command', () => {
         '100ms',
         '--state-file',
         stateFile,
+        ...extra,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -128,5 +185,20 @@ describe('the okta-emulator command', () => {
 
     second.child.kill('SIGTERM');
     expect(await new Promise((resolve) => second.child.once('exit', (code) => resolve(code)))).toBe(0);
+  });
+
+  it('sets the single-record behaviours from its flags', async () => {
+    const flags = ['--create-existing', 'upsert', '--delete-status', '200', '--deleted-users', 'kept'];
+    flags.push('--null-in-patch', 'ignored', '--single-record-during-import', 'conflict');
+    const cli = await runCli(join(await stateDir(), 'state.json'), flags);
+    expect((await admin<{ singleRecord: unknown }>(cli, '/settings')).singleRecord).toEqual({
+      createExisting: 'upsert',
+      deleteStatus: 200,
+      deletedUsers: 'kept',
+      nullInPatch: 'ignored',
+      duringImport: 'conflict',
+    });
+    expect((await call(cli, 'POST', usersPath(), person('emp-1'))).status).toBe(200);
+    expect((await call(cli, 'DELETE', userPath('emp-1'))).status).toBe(200);
   });
 });

@@ -130,3 +130,31 @@ export const OKTA_EMULATOR_COMMAND = [
     "await program.parseAsync(process.argv.slice(1), { from: 'user' });",
   ].join('\n'),
 ];
+
+export const usersPath = (source = SOURCE) => `/api/v1/identity-sources/${source}/users`;
+export const userPath = (externalId: string, source = SOURCE) =>
+  `${usersPath(source)}/${encodeURIComponent(externalId)}`;
+export const groupsPath = (source = SOURCE) => `/api/v1/identity-sources/${source}/groups`;
+export const groupPath = (idOrExternalId: string, source = SOURCE) =>
+  `${groupsPath(source)}/${encodeURIComponent(idOrExternalId)}`;
+
+/** A valid single-record user body. */
+export function person(externalId: string, profile: Record<string, unknown> = {}) {
+  return {
+    externalId,
+    profile: { userName: `${externalId}@example.com`, email: `${externalId}@example.com`, ...profile },
+  };
+}
+
+export interface AdminUser {
+  identitySourceId: string;
+  id: string;
+  appUserId: string;
+  externalId: string;
+  status: string;
+  profile: Record<string, string>;
+}
+
+export async function adminUser(emulator: Served, externalId: string): Promise<AdminUser | undefined> {
+  return (await admin<AdminUser[]>(emulator, `/users?externalId=${encodeURIComponent(externalId)}`))[0];
+}
