@@ -2,7 +2,7 @@
 // A record that fails Okta's checks (or that a test made Okta refuse) is skipped and listed in the result.
 import { oktaId } from './ids.ts';
 import type { NullInBulkUpsert } from './options.ts';
-import type { IdentitySource, ImportResult, RecordFailure } from './org.ts';
+import type { IdentitySource, ImportResult, RecordFailure } from './directory.ts';
 import { groupProfileErrors, mergeProfile, userProfileErrors } from './profile.ts';
 import type { Membership, Operation, Profile } from './uploads.ts';
 

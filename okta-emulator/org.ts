@@ -9,6 +9,7 @@ import {
   type NullInBulkUpsert,
   type SingleRecordBehaviour,
 } from './options.ts';
+import type { GroupRecord, IdentitySource, ImportResult, UserRecord } from './directory.ts';
 import { applyOperations, type Refusal } from './import-processing.ts';
 import { parseBulkBody, recordCount, type BulkEndpoint, type Operation } from './uploads.ts';
 
@@ -36,57 +37,6 @@ export interface SessionRecord {
   /** Set by the admin API: the outcome this session's processing will have. */
   forcedOutcome?: 'COMPLETED' | 'ERROR';
   result?: ImportResult;
-}
-
-export interface RecordFailure {
-  entityType: 'USER' | 'GROUP' | 'MEMBERSHIP';
-  externalId: string;
-  operation: 'UPSERT' | 'DELETE';
-  errors: string[];
-}
-
-/** What Okta's import monitoring shows for a processed session. */
-export interface ImportResult {
-  usersCreated: number;
-  usersUpdated: number;
-  usersDeactivated: number;
-  groupsCreated: number;
-  groupsUpdated: number;
-  groupsDeleted: number;
-  membershipsAdded: number;
-  membershipsRemoved: number;
-  failures: RecordFailure[];
-}
-
-export interface UserRecord {
-  /** The Okta user ("00u…"). */
-  id: string;
-  /** The identity-source (app) user ("0ua…"): the id the single-record endpoints answer with. */
-  appUserId: string;
-  externalId: string;
-  status: 'ACTIVE' | 'DEACTIVATED';
-  profile: Record<string, string>;
-  created: number;
-  lastUpdated: number;
-}
-
-export interface GroupRecord {
-  id: string;
-  externalId: string;
-  profile: Record<string, string>;
-  created: number;
-  lastUpdated: number;
-}
-
-export interface IdentitySource {
-  id: string;
-  customAttributes: string[];
-  users: Map<string, UserRecord>;
-  groups: Map<string, GroupRecord>;
-  /** group externalId → member externalIds */
-  memberships: Map<string, Set<string>>;
-  /** When the last triggered session of this source finishes processing: the next one starts then. */
-  queueEndsAt: number;
 }
 
 /** The session as Okta's API returns it. */

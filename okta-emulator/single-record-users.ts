@@ -2,7 +2,8 @@
 // is checked and applied at once, and a bad profile is answered 400 instead of listed in a session's failures.
 import { validationFailed } from './errors.ts';
 import { newUser } from './import-processing.ts';
-import type { IdentitySource, Org, UserRecord } from './org.ts';
+import type { IdentitySource, UserRecord } from './directory.ts';
+import type { Org } from './org.ts';
 import { mergeProfile, USER_BASE_ATTRIBUTES, userProfileErrors } from './profile.ts';
 import type { NullInBulkUpsert } from './options.ts';
 import {

@@ -1,6 +1,6 @@
 // The identity source's user schema as Okta serves it: the app user schema of the Custom Identity Source app, whose
 // app id is the identity source id (GET /api/v1/meta/schemas/apps/{appId}/default).
-import type { IdentitySource } from './org.ts';
+import type { IdentitySource } from './directory.ts';
 import { USER_BASE_ATTRIBUTES } from './profile.ts';
 
 const TITLES: Record<string, string> = {
