@@ -30,7 +30,18 @@ export const OKTA_FAILURE = {
   sessionState: 'OktaSessionState',
   /** Any other 400: a request Okta refused; retrying sends the same thing again. */
   rejected: 'OktaRequestRejected',
+  /**
+   * 400 on a single-record write (user, group, membership): Okta refused this one record (a bad attribute, an unknown
+   * group). Its details name the record and Okta's reasons, so a caller refuses that record and goes on with others.
+   */
+  recordRefused: 'OktaRecordRefused',
 } as const;
+
+/** What an OktaRecordRefused failure carries in its details: the record by id, and Okta's reasons without values. */
+export interface RecordRefusal {
+  externalId: string;
+  reasons: string[];
+}
 
 export type OktaFailureType = (typeof OKTA_FAILURE)[keyof typeof OKTA_FAILURE];
 
@@ -45,11 +56,24 @@ export const NON_RETRYABLE_OKTA_FAILURES: OktaFailureType[] = [
   OKTA_FAILURE.sessionFull,
   OKTA_FAILURE.sessionState,
   OKTA_FAILURE.rejected,
+  OKTA_FAILURE.recordRefused,
 ];
 
 /** Whether an activity failure's cause is one of ours of the given type. */
 export function isOktaFailure(error: unknown, type: OktaFailureType): boolean {
   return hasFailureType(error, type);
+}
+
+/** The refusal an OktaRecordRefused failure (or one in its cause chain) carries; undefined for any other error. */
+export function recordRefusalOf(error: unknown): RecordRefusal | undefined {
+  let current: unknown = error;
+  while (current instanceof Error) {
+    if (current instanceof ApplicationFailure && current.type === OKTA_FAILURE.recordRefused) {
+      return current.details?.[0] as RecordRefusal | undefined;
+    }
+    current = current.cause;
+  }
+  return undefined;
 }
 
 /** Whether an error, or any error in its cause chain, is an application failure of the given type. */

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { OKTA_FAILURE, type OktaFailureType } from '../../contracts/okta-failure-types.ts';
+import { OKTA_FAILURE, type OktaFailureType, type RecordRefusal } from '../../contracts/okta-failure-types.ts';
 
 export { OKTA_FAILURE };
 
@@ -20,10 +20,16 @@ export interface FailedCall {
 }
 
 function describe(call: FailedCall): string {
-  const causes = (call.body?.errorCauses ?? []).map((c) => c.errorSummary).filter(Boolean);
-  const summary = [call.body?.errorCode, call.body?.errorSummary, ...causes].filter(Boolean).join(': ');
+  const summary = [call.body?.errorCode, ...reasonsOf(call.body)].join(': ');
   const requestId = call.requestId ? ` (X-Okta-Request-Id ${call.requestId})` : '';
   return `${call.operation} answered ${call.status}${summary ? ` ${summary}` : ''}${requestId}`;
+}
+
+/** Okta's summary and causes, in its words. */
+function reasonsOf(body: OktaErrorBody | undefined): string[] {
+  return [body?.errorSummary, ...(body?.errorCauses ?? []).map((c) => c.errorSummary)].filter((text): text is string =>
+    Boolean(text),
+  );
 }
 
 function causeText(body: OktaErrorBody | undefined): string {
@@ -58,11 +64,7 @@ export function failureForStatus(call: FailedCall, identitySourceId: string): Ap
           '(OAuth), or use a token of an admin who may manage identity sources.',
       );
     case 404:
-      return fail(
-        OKTA_FAILURE.identitySourceNotFound,
-        `Okta does not know identity source ${identitySourceId}: check the identity source id ` +
-          '(Admin Console > Settings > Integrations > Identity Sources) and the org URL.',
-      );
+      return identitySourceNotFound(call, identitySourceId);
   }
   if (call.status === 400) {
     if (text.includes('at most') && text.includes('bulk requests')) {
@@ -88,4 +90,47 @@ export function failureForStatus(call: FailedCall, identitySourceId: string): Ap
     }
   }
   return fail(OKTA_FAILURE.rejected, 'Okta refused the request; sending it again would not help.');
+}
+
+/**
+ * 404 E0000007 for the identity source. On a record's path (GET /users/{externalId}, …) Okta answers the same code
+ * for an unknown record and an unknown identity source, so the client tells them apart by listing the source's import
+ * sessions: only when that 404s too is the source unknown, and `checkedWith` says so.
+ */
+export function identitySourceNotFound(
+  call: FailedCall,
+  identitySourceId: string,
+  checkedWith?: string,
+): ApplicationFailure {
+  const checked = checkedWith ? ` (${checkedWith} answered 404 too)` : '';
+  return ApplicationFailure.create({
+    type: OKTA_FAILURE.identitySourceNotFound,
+    message:
+      `${describe(call)}. Okta does not know identity source ${identitySourceId}${checked}: check the identity ` +
+      'source id (Admin Console > Settings > Integrations > Identity Sources) and the org URL.',
+    nonRetryable: true,
+  });
+}
+
+/**
+ * Okta refused one record (400 on a single-record write): non-retryable, and distinct from a refused request, so the
+ * caller refuses this record by id and reason and goes on with the others. Okta's reasons are kept in its words (the
+ * client took the sent values out of them).
+ */
+export function recordRefused(
+  call: FailedCall,
+  externalId: string,
+  reasons = reasonsOf(call.body),
+): ApplicationFailure {
+  const refusal: RecordRefusal = { externalId, reasons };
+  const requestId = call.requestId ? ` (X-Okta-Request-Id ${call.requestId})` : '';
+  const code = call.body?.errorCode ? ` ${call.body.errorCode}` : '';
+  return ApplicationFailure.create({
+    type: OKTA_FAILURE.recordRefused,
+    message: `${call.operation} of ${externalId} answered ${call.status}${code}${requestId}: Okta refused this record${
+      reasons.length > 0 ? `: ${reasons.join('; ')}` : ''
+    }`,
+    nonRetryable: true,
+    details: [refusal],
+  });
 }

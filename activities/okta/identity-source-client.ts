@@ -1,4 +1,4 @@
-import got, { type Got, type Response } from 'got';
+import got, { parseLinkHeader, type Got, type Response } from 'got';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   createAuthorizer,
@@ -7,8 +7,24 @@ import {
   type OktaAuthorizer,
   type OktaCredentials,
 } from './credentials.ts';
-import { failureForStatus, OKTA_FAILURE, type OktaErrorBody } from './failures.ts';
+import { isOktaFailure } from '../../contracts/okta-failure-types.ts';
+import {
+  failureForStatus,
+  identitySourceNotFound,
+  OKTA_FAILURE,
+  recordRefused,
+  type FailedCall,
+  type OktaErrorBody,
+} from './failures.ts';
 import type { RateLimitPacer } from './rate-limit-pacer.ts';
+import {
+  withoutValues,
+  type DeleteResult,
+  type GroupRecord,
+  type IdentitySourceGroup,
+  type IdentitySourceUser,
+  type UserRecord,
+} from './records.ts';
 import { userSchemaOf, type UserSchema } from './user-schema.ts';
 
 export type SessionStatus = 'CREATED' | 'IN_PROGRESS' | 'TRIGGERED' | 'COMPLETED' | 'CLOSED' | 'EXPIRED' | 'ERROR';
@@ -45,6 +61,32 @@ export interface CallStats {
   pacedMs: number;
 }
 
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+interface CallOptions {
+  /** The exact JSON body. */
+  body?: string;
+  /** A URL other than under the identity source's path. */
+  fullUrl?: string;
+  /**
+   * A single record's call: its id (an externalId, or a group's id), the profile sent (whose values are taken out of
+   * Okta's error text), and whether a 400 refuses the record (writes) rather than the request.
+   */
+  record?: { id: string; sent?: object; refusable?: boolean };
+}
+
+interface Answer {
+  status: number;
+  json: unknown;
+  stats: CallStats;
+  link?: string;
+  /** A record's 404, described as a failure would be (for callers that turn it into one). */
+  failed?: FailedCall;
+}
+
+/** Okta's largest page of group members. */
+const MAX_MEMBERS_PAGE = 1000;
+
 /**
  * Typed calls to Okta's Identity Sources API. No retries here: every failure becomes a Temporal failure of its own
  * type (see failures.ts) and Temporal retries, visibly and durably, with the delay Okta's headers ask for.
@@ -55,6 +97,8 @@ export class IdentitySourceClient {
   private readonly orgUrl: string;
   private readonly pacer: RateLimitPacer | undefined;
   private readonly canRefreshToken: boolean;
+  /** Identity sources Okta answered for: a record's 404 under them means the record. */
+  private readonly knownSources = new Set<string>();
 
   constructor(options: IdentitySourceClientOptions) {
     this.orgUrl = options.orgUrl.replace(/\/+$/, '');
@@ -100,13 +144,9 @@ export class IdentitySourceClient {
 
   /** Sends one bulk request; `body` is the exact serialized JSON (its size was checked when the plan was laid out). */
   async upload(identitySourceId: string, sessionId: string, endpoint: BulkEndpoint, body: string): Promise<CallStats> {
-    const { stats } = await this.call(
-      'POST',
-      identitySourceId,
-      `/sessions/${enc(sessionId)}/${endpoint}`,
-      endpoint,
+    const { stats } = await this.call('POST', identitySourceId, `/sessions/${enc(sessionId)}/${endpoint}`, endpoint, {
       body,
-    );
+    });
     return stats;
   }
 
@@ -115,26 +155,190 @@ export class IdentitySourceClient {
    * its base and custom attributes, which are what an upsert profile may carry.
    */
   async getUserSchema(identitySourceId: string): Promise<UserSchema> {
-    const { json } = await this.call(
-      'GET',
-      identitySourceId,
-      '',
-      'get user schema',
-      undefined,
-      `${this.orgUrl}/api/v1/meta/schemas/apps/${enc(identitySourceId)}/default`,
-    );
+    const { json } = await this.call('GET', identitySourceId, '', 'get user schema', {
+      fullUrl: `${this.orgUrl}/api/v1/meta/schemas/apps/${enc(identitySourceId)}/default`,
+    });
     return userSchemaOf(json);
   }
 
+  /** One user as Okta holds it; undefined when Okta does not have that externalId. */
+  async getUser(identitySourceId: string, externalId: string): Promise<IdentitySourceUser | undefined> {
+    const answer = await this.call('GET', identitySourceId, userPath(externalId), 'get user', {
+      record: { id: externalId },
+    });
+    return answer.status === 404 ? undefined : userOf(answer.json, externalId);
+  }
+
+  /**
+   * Creates a user (POST /users; email and userName required). Okta's spec gives the answer no body: the user is
+   * returned when Okta sends it, else undefined.
+   */
+  async createUser(identitySourceId: string, user: UserRecord): Promise<IdentitySourceUser | undefined> {
+    const { json } = await this.call('POST', identitySourceId, '/users', 'create user', {
+      body: JSON.stringify({ externalId: user.externalId, profile: user.profile }),
+      record: { id: user.externalId, sent: user.profile, refusable: true },
+    });
+    return json === undefined ? undefined : userOf(json, user.externalId);
+  }
+
+  /**
+   * Replaces a user's profile (PUT): every attribute left out (or null) comes back null, the documented way to clear.
+   * Undefined when Okta does not have that externalId.
+   */
+  async replaceUser(identitySourceId: string, user: UserRecord): Promise<IdentitySourceUser | undefined> {
+    const answer = await this.call('PUT', identitySourceId, userPath(user.externalId), 'replace user', {
+      body: JSON.stringify({ externalId: user.externalId, profile: user.profile }),
+      record: { id: user.externalId, sent: user.profile, refusable: true },
+    });
+    return answer.status === 404 ? undefined : userOf(answer.json, user.externalId);
+  }
+
+  /**
+   * Merges into a user's profile (PATCH): attributes left out keep their values; Okta still requires email and
+   * userName. Undefined when Okta does not have that externalId.
+   */
+  async updateUser(identitySourceId: string, user: UserRecord): Promise<IdentitySourceUser | undefined> {
+    const answer = await this.call('PATCH', identitySourceId, userPath(user.externalId), 'update user', {
+      body: JSON.stringify({ profile: user.profile }),
+      record: { id: user.externalId, sent: user.profile, refusable: true },
+    });
+    return answer.status === 404 ? undefined : userOf(answer.json, user.externalId);
+  }
+
+  /** Deletes (in Okta: deactivates) a user; a user Okta does not have is "not found", which is done as well. */
+  async deleteUser(identitySourceId: string, externalId: string): Promise<DeleteResult> {
+    const answer = await this.call('DELETE', identitySourceId, userPath(externalId), 'delete user', {
+      record: { id: externalId },
+    });
+    return answer.status === 404 ? 'not found' : 'deleted';
+  }
+
+  /** A group by Okta id or externalId; undefined when Okta does not have it. */
+  async getGroup(identitySourceId: string, groupOrExternalId: string): Promise<IdentitySourceGroup | undefined> {
+    const answer = await this.call('GET', identitySourceId, groupPath(groupOrExternalId), 'get group', {
+      record: { id: groupOrExternalId },
+    });
+    return answer.status === 404 ? undefined : (answer.json as IdentitySourceGroup);
+  }
+
+  async createGroup(identitySourceId: string, group: GroupRecord): Promise<IdentitySourceGroup> {
+    const { json } = await this.call('POST', identitySourceId, '/groups', 'create group', {
+      body: JSON.stringify(group),
+      record: { id: group.externalId, sent: group.profile, refusable: true },
+    });
+    return json as IdentitySourceGroup;
+  }
+
+  /** Updates a group (Okta's groups take POST, not PUT or PATCH); undefined when Okta does not have it. */
+  async updateGroup(identitySourceId: string, group: GroupRecord): Promise<IdentitySourceGroup | undefined> {
+    const answer = await this.call('POST', identitySourceId, groupPath(group.externalId), 'update group', {
+      body: JSON.stringify(group),
+      record: { id: group.externalId, sent: group.profile, refusable: true },
+    });
+    return answer.status === 404 ? undefined : (answer.json as IdentitySourceGroup);
+  }
+
+  async deleteGroup(identitySourceId: string, groupOrExternalId: string): Promise<DeleteResult> {
+    const answer = await this.call('DELETE', identitySourceId, groupPath(groupOrExternalId), 'delete group', {
+      record: { id: groupOrExternalId },
+    });
+    return answer.status === 404 ? 'not found' : 'deleted';
+  }
+
+  /**
+   * The externalIds of a group's members, every page (Okta's `Link: rel="next"`, `limit` ≤ 1000 a page); undefined
+   * when Okta does not have the group.
+   */
+  async listGroupMembers(
+    identitySourceId: string,
+    groupOrExternalId: string,
+    pageSize = MAX_MEMBERS_PAGE,
+  ): Promise<string[] | undefined> {
+    if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= MAX_MEMBERS_PAGE)) {
+      throw new RangeError(`a page of group members holds 1 to ${MAX_MEMBERS_PAGE}, not ${pageSize}`);
+    }
+    const members: string[] = [];
+    let url: string | undefined =
+      `${this.sourceUrl(identitySourceId)}${groupPath(groupOrExternalId)}/membership?limit=${pageSize}`;
+    while (url) {
+      const answer = await this.call('GET', identitySourceId, '', 'list group members', {
+        fullUrl: url,
+        record: { id: groupOrExternalId },
+      });
+      if (answer.status === 404) return undefined;
+      members.push(...((answer.json as { memberExternalIds?: string[] } | undefined)?.memberExternalIds ?? []));
+      url = this.nextPage(answer.link, url);
+    }
+    return members;
+  }
+
+  /** Adds one user to a group; a group or user Okta does not know refuses that membership (OktaRecordRefused). */
+  async addGroupMember(identitySourceId: string, groupOrExternalId: string, memberExternalId: string): Promise<void> {
+    const answer = await this.call(
+      'POST',
+      identitySourceId,
+      `${groupPath(groupOrExternalId)}/membership`,
+      'add group member',
+      {
+        body: JSON.stringify({ memberExternalId }),
+        record: { id: memberExternalId, refusable: true },
+      },
+    );
+    if (answer.status === 404) {
+      throw recordRefused(answer.failed!, memberExternalId, [
+        `Okta does not know group ${groupOrExternalId} or user ${memberExternalId}`,
+      ]);
+    }
+  }
+
+  async removeGroupMember(
+    identitySourceId: string,
+    groupOrExternalId: string,
+    memberExternalId: string,
+  ): Promise<DeleteResult> {
+    const answer = await this.call(
+      'DELETE',
+      identitySourceId,
+      `${groupPath(groupOrExternalId)}/membership/${enc(memberExternalId)}`,
+      'remove group member',
+      { record: { id: memberExternalId } },
+    );
+    return answer.status === 404 ? 'not found' : 'deleted';
+  }
+
+  private sourceUrl(identitySourceId: string): string {
+    return `${this.orgUrl}/api/v1/identity-sources/${enc(identitySourceId)}`;
+  }
+
+  /** The next page's URL from a Link header; only within the org, so credentials never go to another host. */
+  private nextPage(link: string | undefined, current: string): string | undefined {
+    if (!link) return undefined;
+    const next = parseLinkHeader(link).find((l) => l.parameters.rel?.replace(/"/g, '') === 'next');
+    if (!next) return undefined;
+    const url = new URL(next.reference, current);
+    if (url.origin !== new URL(this.orgUrl).origin) {
+      throw ApplicationFailure.create({
+        type: OKTA_FAILURE.rejected,
+        message: `Okta's next-page link points outside the org (${url.origin}); not followed`,
+        nonRetryable: true,
+      });
+    }
+    return url.href;
+  }
+
+  /**
+   * One Okta call. A record's call (`record`) answers 404 as a result, not a failure, once the identity source is
+   * known to exist (Okta answers 404 E0000007 for both), and a 400 to a record's write as OktaRecordRefused.
+   */
   private async call(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: Method,
     identitySourceId: string,
     path: string,
     operation: string,
-    body?: string,
-    fullUrl?: string,
-  ): Promise<{ json: unknown; stats: CallStats }> {
-    const url = fullUrl ?? `${this.orgUrl}/api/v1/identity-sources/${enc(identitySourceId)}${path}`;
+    options: CallOptions = {},
+  ): Promise<Answer> {
+    const { body, record } = options;
+    const url = options.fullUrl ?? `${this.sourceUrl(identitySourceId)}${path}`;
     for (let authAttempt = 0; ; authAttempt++) {
       const pacedMs = (await this.pacer?.acquire()) ?? 0;
       let response: Response<string>;
@@ -153,9 +357,14 @@ export class IdentitySourceClient {
       this.pacer?.release(rateLimit);
       const status = response.statusCode;
       if (status >= 200 && status < 300) {
-        return { json: response.body ? safeJson(response.body) : undefined, stats: { pacedMs } };
+        if (!options.fullUrl || record) this.knownSources.add(identitySourceId);
+        return {
+          status,
+          json: response.body ? safeJson(response.body) : undefined,
+          stats: { pacedMs },
+          link: headerValue(response, 'link'),
+        };
       }
-      const errorBody = safeJson(response.body) as OktaErrorBody | undefined;
       const requestId = headerValue(response, 'x-okta-request-id');
       if (status === 401 && this.canRefreshToken && authAttempt === 0) {
         // An expired or revoked access token: fetch a new one once; a second 401 is a real credentials problem.
@@ -169,10 +378,37 @@ export class IdentitySourceClient {
           message: `${method} ${operation} answered ${status}${requestId ? ` (X-Okta-Request-Id ${requestId})` : ''}`,
         });
       }
-      throw failureForStatus(
-        { operation: `${method} ${operation}`, status, body: errorBody, requestId },
-        identitySourceId,
-      );
+      const errorBody = safeJson(response.body) as OktaErrorBody | undefined;
+      const failed: FailedCall = {
+        operation: `${method} ${operation}`,
+        status,
+        body: record ? bodyWithoutValues(errorBody, record.sent) : errorBody,
+        requestId,
+      };
+      if (record && status === 404) {
+        await this.checkSourceKnown(identitySourceId, failed);
+        return { status, json: undefined, stats: { pacedMs }, failed };
+      }
+      // A 400 that names an import session is about the session's state (Okta does not document how single-record
+      // writes meet an open session), not about this record.
+      if (record?.refusable && status === 400 && !mentionsSession(errorBody)) throw recordRefused(failed, record.id);
+      throw failureForStatus(failed, identitySourceId);
+    }
+  }
+
+  /**
+   * Okta answers 404 E0000007 both for a record it does not have and for an identity source it does not know: a list
+   * of the source's import sessions (once per source and client) tells which.
+   */
+  private async checkSourceKnown(identitySourceId: string, failed: FailedCall): Promise<void> {
+    if (this.knownSources.has(identitySourceId)) return;
+    try {
+      await this.listSessions(identitySourceId);
+    } catch (error) {
+      if (isOktaFailure(error, OKTA_FAILURE.identitySourceNotFound)) {
+        throw identitySourceNotFound(failed, identitySourceId, 'GET /sessions');
+      }
+      throw error;
     }
   }
 
@@ -205,6 +441,35 @@ export class IdentitySourceClient {
 
 function enc(segment: string): string {
   return encodeURIComponent(segment);
+}
+
+function userPath(externalId: string): string {
+  return `/users/${enc(externalId)}`;
+}
+
+function groupPath(groupOrExternalId: string): string {
+  return `/groups/${enc(groupOrExternalId)}`;
+}
+
+function userOf(json: unknown, externalId: string): IdentitySourceUser {
+  const user = (json ?? {}) as Partial<IdentitySourceUser>;
+  return { ...user, id: user.id ?? '', externalId: user.externalId ?? externalId, profile: user.profile ?? {} };
+}
+
+function mentionsSession(body: OktaErrorBody | undefined): boolean {
+  const text = [body?.errorSummary, ...(body?.errorCauses ?? []).map((c) => c.errorSummary)].join(' ');
+  return /\bsession\b/i.test(text);
+}
+
+function bodyWithoutValues(body: OktaErrorBody | undefined, sent: object | undefined): OktaErrorBody | undefined {
+  if (!body || !sent) return body;
+  return {
+    ...body,
+    ...(body.errorSummary === undefined ? {} : { errorSummary: withoutValues(body.errorSummary, sent) }),
+    ...(body.errorCauses
+      ? { errorCauses: body.errorCauses.map((c) => ({ errorSummary: withoutValues(c.errorSummary ?? '', sent) })) }
+      : {}),
+  };
 }
 
 function headerValue(response: Response<string>, name: string): string | undefined {
