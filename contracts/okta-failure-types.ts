@@ -35,6 +35,11 @@ export const OKTA_FAILURE = {
    * group). Its details name the record and Okta's reasons, so a caller refuses that record and goes on with others.
    */
   recordRefused: 'OktaRecordRefused',
+  /**
+   * 400 on a single-record write that names an open import session: Okta does not document how single-record writes
+   * meet a session, and an Okta that refuses them meanwhile takes them once the session ends. Retryable.
+   */
+  blockedBySession: 'OktaRecordBlockedBySession',
 } as const;
 
 /** What an OktaRecordRefused failure carries in its details: the record by id, and Okta's reasons without values. */

@@ -19,8 +19,9 @@ export interface FailedCall {
   requestId: string | undefined;
 }
 
-function describe(call: FailedCall): string {
-  const summary = [call.body?.errorCode, ...reasonsOf(call.body)].join(': ');
+/** "GET get user answered 404 E0000007: summary: causes (X-Okta-Request-Id …)". */
+export function describeFailed(call: FailedCall): string {
+  const summary = [call.body?.errorCode, ...reasonsOf(call.body)].filter(Boolean).join(': ');
   const requestId = call.requestId ? ` (X-Okta-Request-Id ${call.requestId})` : '';
   return `${call.operation} answered ${call.status}${summary ? ` ${summary}` : ''}${requestId}`;
 }
@@ -38,7 +39,7 @@ function causeText(body: OktaErrorBody | undefined): string {
 
 /** Turns a non-2xx answer (other than 429 and 5xx, handled by the caller) into a typed failure. */
 export function failureForStatus(call: FailedCall, identitySourceId: string): ApplicationFailure {
-  const what = describe(call);
+  const what = describeFailed(call);
   const fail = (type: OktaFailureType, advice: string) =>
     ApplicationFailure.create({ type, message: `${what}. ${advice}`, nonRetryable: true });
   const text = causeText(call.body);
@@ -106,7 +107,7 @@ export function identitySourceNotFound(
   return ApplicationFailure.create({
     type: OKTA_FAILURE.identitySourceNotFound,
     message:
-      `${describe(call)}. Okta does not know identity source ${identitySourceId}${checked}: check the identity ` +
+      `${describeFailed(call)}. Okta does not know identity source ${identitySourceId}${checked}: check the identity ` +
       'source id (Admin Console > Settings > Integrations > Identity Sources) and the org URL.',
     nonRetryable: true,
   });

@@ -9,6 +9,7 @@ import {
 } from './credentials.ts';
 import { isOktaFailure } from '../../contracts/okta-failure-types.ts';
 import {
+  describeFailed,
   failureForStatus,
   identitySourceNotFound,
   OKTA_FAILURE,
@@ -389,9 +390,17 @@ export class IdentitySourceClient {
         await this.checkSourceKnown(identitySourceId, failed);
         return { status, json: undefined, stats: { pacedMs }, failed };
       }
-      // A 400 that names an import session is about the session's state (Okta does not document how single-record
-      // writes meet an open session), not about this record.
-      if (record?.refusable && status === 400 && !mentionsSession(errorBody)) throw recordRefused(failed, record.id);
+      if (record?.refusable && status === 400) {
+        // A 400 that names an import session is about the session (Okta does not document how single-record writes
+        // meet an open one), not about this record: worth trying again once the session ends.
+        if (mentionsSession(errorBody)) {
+          throw ApplicationFailure.create({
+            type: OKTA_FAILURE.blockedBySession,
+            message: `${describeFailed(failed)}: Okta refuses single-record changes while an import session is open`,
+          });
+        }
+        throw recordRefused(failed, record.id);
+      }
       throw failureForStatus(failed, identitySourceId);
     }
   }

@@ -1,5 +1,6 @@
-// The client's single-record calls (users, groups, memberships) against the emulator over real sockets: every method,
-// 404 as a result, Okta's refusal of one record, 429 waits until the announced reset, 5xx and dropped connections.
+// The client's single-record user calls against the emulator over real sockets: every method, 404 as a result, Okta's
+// refusal of one record, a write refused while an import session is open, 429 waits until the announced reset, 5xx
+// and dropped connections.
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdentitySourceClient } from '../../activities/okta/identity-source-client.ts';
@@ -111,55 +112,19 @@ describe('users', () => {
   });
 });
 
-describe('groups and memberships', () => {
-  it('creates, reads (by id and externalId), updates and deletes a group', async () => {
-    const { okta } = await setUp();
-    const created = await okta.createGroup(SOURCE, {
-      externalId: 'grp-1',
-      profile: { displayName: 'Engines', description: 'Analytical' },
-    });
-    expect(created.id).toMatch(/^00g/);
-    expect(await okta.getGroup(SOURCE, 'grp-1')).toMatchObject({
-      externalId: 'grp-1',
-      profile: { displayName: 'Engines' },
-    });
-    expect(await okta.getGroup(SOURCE, created.id)).toMatchObject({ externalId: 'grp-1' });
-    const updated = await okta.updateGroup(SOURCE, { externalId: 'grp-1', profile: { displayName: 'Difference' } });
-    expect(updated?.profile.displayName).toBe('Difference');
-    expect(await okta.updateGroup(SOURCE, { externalId: 'grp-9', profile: { displayName: 'x' } })).toBeUndefined();
-    expect(await okta.deleteGroup(SOURCE, 'grp-1')).toBe('deleted');
-    expect(await okta.getGroup(SOURCE, 'grp-1')).toBeUndefined();
-    expect(await okta.deleteGroup(SOURCE, 'grp-1')).toBe('not found');
-  });
-
-  it('adds and removes members, and lists them across pages', async () => {
-    const { okta, emulator } = await setUp();
-    await okta.createGroup(SOURCE, { externalId: 'grp-1', profile: { displayName: 'Engines' } });
-    const ids = ['emp-1', 'emp-2', 'emp-3', 'emp-4', 'emp-5'];
-    for (const externalId of ids) {
-      await okta.createUser(SOURCE, {
-        externalId,
-        profile: { userName: `${externalId}@example.com`, email: `${externalId}@example.com` },
-      });
-      await okta.addGroupMember(SOURCE, 'grp-1', externalId);
-    }
-    expect((await okta.listGroupMembers(SOURCE, 'grp-1', 2))?.sort()).toEqual(ids);
-    const pages = emulator.requests().requests.filter((r) => r.endpoint === 'list-memberships');
-    expect(pages).toHaveLength(3);
-
-    expect(await okta.removeGroupMember(SOURCE, 'grp-1', 'emp-3')).toBe('deleted');
-    expect(await okta.removeGroupMember(SOURCE, 'grp-1', 'emp-3')).toBe('not found');
-    expect((await okta.listGroupMembers(SOURCE, 'grp-1'))?.sort()).toEqual(ids.filter((id) => id !== 'emp-3'));
-    expect(await okta.listGroupMembers(SOURCE, 'grp-9')).toBeUndefined();
-    await expect(okta.listGroupMembers(SOURCE, 'grp-1', 1001)).rejects.toThrow(RangeError);
-
-    const refused = await failureOf(okta.addGroupMember(SOURCE, 'grp-9', 'emp-1'));
-    expect(refused.type).toBe(OKTA_FAILURE.recordRefused);
-    expect(recordRefusalOf(refused)?.externalId).toBe('emp-1');
-  });
-});
-
 describe('when Okta is in trouble', () => {
+  it('fails a write Okta refuses while an import session is open as retryable, not as a refused record', async () => {
+    const { okta, emulator } = await setUp({ singleRecord: { duringImport: 'conflict' } });
+    const session = await okta.createSession(SOURCE);
+    const blocked = await failureOf(okta.createUser(SOURCE, ada));
+    expect([blocked.type, blocked.nonRetryable]).toEqual([OKTA_FAILURE.blockedBySession, false]);
+    expect(blocked.message).toContain(session.id);
+    expect(recordRefusalOf(blocked)).toBeUndefined();
+    await okta.cancelSession(SOURCE, session.id);
+    await okta.createUser(SOURCE, ada);
+    expect(emulator.users({ identitySourceId: SOURCE, externalId: 'emp-1' })).toHaveLength(1);
+  });
+
   it('fails a 429 with a retry delay that reaches past the announced reset, and the call after it succeeds', async () => {
     const { okta, emulator } = await setUp({
       faults: { script: [{ endpoint: 'get-user', nth: 1, respond: 429, resetInMs: 800 }] },
@@ -182,13 +147,13 @@ describe('when Okta is in trouble', () => {
       faults: {
         script: [
           { endpoint: 'replace-user', nth: 1, respond: 503 },
-          { endpoint: 'create-group', nth: 1, action: 'drop' },
+          { endpoint: 'create-user', nth: 1, action: 'drop' },
         ],
       },
     });
     const unavailable = await failureOf(okta.replaceUser(SOURCE, ada));
     expect([unavailable.type, unavailable.nonRetryable]).toEqual([OKTA_FAILURE.unavailable, false]);
-    const dropped = await failureOf(okta.createGroup(SOURCE, { externalId: 'g', profile: { displayName: 'G' } }));
+    const dropped = await failureOf(okta.createUser(SOURCE, ada));
     expect([dropped.type, dropped.nonRetryable]).toEqual([OKTA_FAILURE.unavailable, false]);
   });
 });
