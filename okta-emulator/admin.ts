@@ -116,6 +116,7 @@ const rateLimit = z.strictObject({
 });
 const singleRecord = z.strictObject({
   createExisting: z.enum(['conflict', 'upsert']).optional(),
+  groupUpdate: z.enum(['replace', 'merge']).optional(),
   deleteStatus: z.union([z.literal(204), z.literal(200)]).optional(),
   deletedUsers: z.enum(['gone', 'kept']).optional(),
   nullInPatch: z.enum(['clears', 'ignored']).optional(),

@@ -19,6 +19,8 @@ export type NullInBulkUpsert = 'clears' | 'ignored';
 export interface SingleRecordBehaviour {
   /** POST `/users` or `/groups` with an externalId already there: 400 E0000001 (`conflict`) or an upsert. */
   createExisting: 'conflict' | 'upsert';
+  /** POST `/groups/{groupOrExternalId}`: the profile is replaced (description left out is cleared) or merged. */
+  groupUpdate: 'replace' | 'merge';
   /** The status of a successful user or group DELETE: 204 as the spec says, or 200 as recorded traffic shows. */
   deleteStatus: 204 | 200;
   /**
@@ -37,6 +39,7 @@ export interface SingleRecordBehaviour {
 
 export const SINGLE_RECORD_DEFAULTS: SingleRecordBehaviour = {
   createExisting: 'conflict',
+  groupUpdate: 'replace',
   deleteStatus: 204,
   deletedUsers: 'gone',
   nullInPatch: 'clears',

@@ -6,17 +6,25 @@ export interface Route {
   endpoint: EndpointName;
   identitySourceId?: string;
   sessionId?: string;
-  /** The user's externalId, decoded from the path. */
+  /** The user's externalId (users) or the member's (memberships), decoded from the path. */
   externalId?: string;
+  /** The group's id or externalId, decoded from the path. */
+  groupOrExternalId?: string;
 }
 
 const USER_SCHEMA = /^\/api\/v1\/meta\/schemas\/apps\/([^/]+)\/default$/;
 const USERS = /^\/api\/v1\/identity-sources\/([^/]+)\/users(?:\/([^/]+))?$/;
+const GROUPS = /^\/api\/v1\/identity-sources\/([^/]+)\/groups(?:\/([^/]+)(?:\/(membership)(?:\/([^/]+))?)?)?$/;
 const USER_METHODS: Partial<Record<string, EndpointName>> = {
   GET: 'get-user',
   PUT: 'replace-user',
   PATCH: 'update-user',
   DELETE: 'delete-user',
+};
+const GROUP_METHODS: Partial<Record<string, EndpointName>> = {
+  GET: 'get-group',
+  POST: 'update-group',
+  DELETE: 'delete-group',
 };
 const SESSIONS = /^\/api\/v1\/identity-sources\/([^/]+)\/sessions(?:\/([^/]+)(?:\/([a-z-]+))?)?$/;
 const BULK_ENDPOINTS: readonly string[] = [
@@ -40,6 +48,8 @@ export function matchRoute(method: string, path: string): Route | 'method' | und
   if (schema) return method === 'GET' ? { endpoint: 'get-user-schema', identitySourceId: schema[1] } : 'method';
   const users = USERS.exec(path);
   if (users) return userRoute(method, users[1] ?? '', users[2]);
+  const groups = GROUPS.exec(path);
+  if (groups) return groupRoute(method, groups[1] ?? '', groups[2], groups[3], groups[4]);
   const match = SESSIONS.exec(path);
   if (!match) return undefined;
   const [, identitySourceId, sessionId, action] = match;
@@ -68,6 +78,27 @@ function userRoute(method: string, identitySourceId: string, rawId: string | und
   if (externalId === undefined) return undefined;
   const endpoint = USER_METHODS[method];
   return endpoint ? { endpoint, identitySourceId, externalId } : 'method';
+}
+
+function groupRoute(
+  method: string,
+  identitySourceId: string,
+  rawGroup: string | undefined,
+  membership: string | undefined,
+  rawMember: string | undefined,
+): Route | 'method' | undefined {
+  if (rawGroup === undefined) return method === 'POST' ? { endpoint: 'create-group', identitySourceId } : 'method';
+  const groupOrExternalId = decoded(rawGroup);
+  const externalId = rawMember === undefined ? undefined : decoded(rawMember);
+  if (groupOrExternalId === undefined || (rawMember !== undefined && externalId === undefined)) return undefined;
+  const at = { identitySourceId, groupOrExternalId, externalId };
+  if (rawMember !== undefined) return method === 'DELETE' ? { endpoint: 'remove-membership', ...at } : 'method';
+  if (membership) {
+    if (method === 'GET') return { endpoint: 'list-memberships', ...at };
+    return method === 'POST' ? { endpoint: 'add-membership', ...at } : 'method';
+  }
+  const endpoint = GROUP_METHODS[method];
+  return endpoint ? { endpoint, ...at } : 'method';
 }
 
 /** A path segment percent-decoded; undefined when its encoding is broken (answered as an unknown path). */

@@ -101,7 +101,7 @@ export function userBody(source: IdentitySource, user: UserRecord) {
 }
 
 /** A deactivated user is gone from the identity source, unless `deletedUsers: 'kept'`. */
-function isPresent(org: Org, user: UserRecord): boolean {
+export function isPresent(org: Org, user: UserRecord): boolean {
   return user.status === 'ACTIVE' || org.singleRecord.deletedUsers === 'kept';
 }
 

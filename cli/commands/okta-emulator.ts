@@ -34,6 +34,7 @@ interface Flags {
   faultLatency?: { min: number; max: number };
   faultSeed?: number;
   createExisting?: SingleRecordBehaviour['createExisting'];
+  groupUpdate?: SingleRecordBehaviour['groupUpdate'];
   deleteStatus?: string;
   deletedUsers?: SingleRecordBehaviour['deletedUsers'];
   nullInPatch?: SingleRecordBehaviour['nullInPatch'];
@@ -92,6 +93,11 @@ export function registerOktaEmulator(program: Command): void {
         '--create-existing <mode>',
         'POST /users or /groups with a known externalId (default conflict)',
       ).choices(['conflict', 'upsert']),
+    )
+    .addOption(
+      new Option('--group-update <mode>', 'POST /groups/{id} replaces or merges the profile (default replace)').choices(
+        ['replace', 'merge'],
+      ),
     )
     .addOption(
       new Option('--delete-status <status>', 'status of a user or group DELETE (default 204)').choices(['204', '200']),
@@ -178,6 +184,7 @@ function toOptions(flags: Flags): OktaEmulatorOptions {
     stateFile: flags.stateFile,
     singleRecord: {
       ...(flags.createExisting ? { createExisting: flags.createExisting } : {}),
+      ...(flags.groupUpdate ? { groupUpdate: flags.groupUpdate } : {}),
       ...(flags.deleteStatus ? { deleteStatus: flags.deleteStatus === '200' ? 200 : 204 } : {}),
       ...(flags.deletedUsers ? { deletedUsers: flags.deletedUsers } : {}),
       ...(flags.nullInPatch ? { nullInPatch: flags.nullInPatch } : {}),

@@ -19,6 +19,8 @@ import {
   type Served,
   OKTA_EMULATOR_COMMAND,
   adminUser,
+  groupPath,
+  groupsPath,
   person,
   userPath,
   usersPath,
@@ -83,6 +85,10 @@ describe('persistence of single-record changes', () => {
     await call(first, 'PATCH', userPath('emp-1'), person('emp-1', { firstName: 'Ada' }));
     await call(first, 'POST', usersPath(), person('emp-2'));
     expect((await call(first, 'DELETE', userPath('emp-2'))).status).toBe(204);
+    const group = await call(first, 'POST', groupsPath(), { externalId: 'g-1', profile: { displayName: 'One' } });
+    expect((await call(first, 'POST', `${groupPath('g-1')}/membership`, { memberExternalId: 'emp-1' })).status).toBe(
+      204,
+    );
     const before = (await call(first, 'GET', userPath('emp-1'))).json();
     await first.stop();
 
@@ -93,6 +99,10 @@ describe('persistence of single-record changes', () => {
     expect(after.json()).toMatchObject({ id: created.json().id, profile: { department: 'R&D', firstName: 'Ada' } });
     expect((await call(second, 'GET', userPath('emp-2'))).status).toBe(404);
     expect((await adminUser(second, 'emp-2'))?.status).toBe('DEACTIVATED');
+    expect((await call(second, 'GET', groupPath('g-1'))).json()).toEqual(group.json());
+    expect((await call(second, 'GET', `${groupPath('g-1')}/membership`)).json()).toEqual({
+      memberExternalIds: ['emp-1'],
+    });
   });
 
   it('gives users of a state file written before single-record support an app user id', async () => {
@@ -188,11 +198,13 @@ describe('the okta-emulator command', () => {
   });
 
   it('sets the single-record behaviours from its flags', async () => {
-    const flags = ['--create-existing', 'upsert', '--delete-status', '200', '--deleted-users', 'kept'];
+    const flags = ['--create-existing', 'upsert', '--group-update', 'merge', '--delete-status', '200'];
+    flags.push('--deleted-users', 'kept');
     flags.push('--null-in-patch', 'ignored', '--single-record-during-import', 'conflict');
     const cli = await runCli(join(await stateDir(), 'state.json'), flags);
     expect((await admin<{ singleRecord: unknown }>(cli, '/settings')).singleRecord).toEqual({
       createExisting: 'upsert',
+      groupUpdate: 'merge',
       deleteStatus: 200,
       deletedUsers: 'kept',
       nullInPatch: 'ignored',
