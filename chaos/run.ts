@@ -6,13 +6,17 @@
  *   node chaos/run.ts [--kill-trials 3] [--kills 2] [--fault-trials 2] [--restart-trials 1] [--records 20000]
  *                     [--scenario worker-kill,temporal-restart,okta-faults,emulator-restart]
  *                     [--requests-per-session 46]   (lay plans out with headroom for re-sent uploads)
+ *                     [--scale-out-trials 1] [--scale-out-sources 4] [--scale-out-workers 3] [--scale-out-kills 3]
+ *                     [--scale-out-per-window 100] [--scale-out-postgres-port 55433]
  */
 import { parseArgs } from 'node:util';
 import { printTable, saveResult, seconds } from '../bench/support/report.ts';
 import { emulatorRestart } from './scenarios/emulator-restart.ts';
 import { oktaFaults } from './scenarios/okta-faults.ts';
 import { temporalRestart } from './scenarios/temporal-restart.ts';
+import { scaleOut } from './scenarios/scale-out.ts';
 import { workerKill } from './scenarios/worker-kill.ts';
+import { ScalePostgres } from './scale-postgres.ts';
 import { ChaosStack } from './stack.ts';
 import { setRequestsPerSession, type TrialOutcome } from './trial.ts';
 
@@ -25,6 +29,12 @@ const { values } = parseArgs({
     records: { type: 'string', default: '20000' },
     scenario: { type: 'string', default: 'worker-kill,temporal-restart,okta-faults,emulator-restart' },
     'requests-per-session': { type: 'string' },
+    'scale-out-trials': { type: 'string', default: '1' },
+    'scale-out-sources': { type: 'string', default: '4' },
+    'scale-out-workers': { type: 'string', default: '3' },
+    'scale-out-kills': { type: 'string', default: '3' },
+    'scale-out-per-window': { type: 'string', default: '100' },
+    'scale-out-postgres-port': { type: 'string', default: '55433' },
   },
 });
 const records = Number(values.records);
@@ -67,6 +77,21 @@ try {
   if (scenarios.has('emulator-restart')) {
     // Smaller: a persistent emulator writes its whole state file after every change.
     for (let i = 0; i < restartTrials; i++) record(await emulatorRestart(stack, ++trial, Math.min(records, 12_000)));
+  }
+  if (scenarios.has('scale-out')) {
+    const postgres = new ScalePostgres({ port: Number(values['scale-out-postgres-port']) });
+    for (let i = 0; i < Number(values['scale-out-trials']); i++) {
+      record(
+        await scaleOut(stack, ++trial, {
+          records,
+          sources: Number(values['scale-out-sources']),
+          workers: Number(values['scale-out-workers']),
+          kills: Number(values['scale-out-kills']),
+          perWindow: Number(values['scale-out-per-window']),
+          postgres,
+        }),
+      );
+    }
   }
 } finally {
   await stack.stop();

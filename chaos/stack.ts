@@ -17,6 +17,15 @@ import { connectClient, startTemporal, writeWorkflowBundle } from '../bench/supp
 const CLI = fileURLToPath(new URL('../cli/cli.ts', import.meta.url));
 export const TOKEN = 'chaos-okta-token';
 
+export interface WorkerOverrides {
+  /** Names its config file, so that workers with different settings can run at once. */
+  name?: string;
+  orgUrl?: string;
+  storeUrl?: string;
+  taskQueue?: string;
+  oktaActivitiesPerSecond?: number;
+}
+
 export class ChaosStack {
   dir = '';
   temporalPort = 0;
@@ -69,23 +78,34 @@ export class ChaosStack {
     return performance.now() - stopped;
   }
 
-  /** The real `hr-okta-sync worker` command in a process of its own; resolves once it polls. */
-  async startWorker(): Promise<ChildProcess> {
-    const config = join(this.dir, 'worker.yaml');
+  /**
+   * The real `hr-okta-sync worker` command in a process of its own; resolves once it polls. By default it talks to the
+   * emulator on this stack's task queue and store; `overrides` point one worker elsewhere (its own config file).
+   */
+  async startWorker(overrides: WorkerOverrides = {}): Promise<ChildProcess> {
+    const config = join(this.dir, `${overrides.name ?? 'worker'}.yaml`);
     await writeFile(
       config,
       stringify({
-        temporal: { address: `127.0.0.1:${this.temporalPort}`, namespace: 'default', taskQueue: this.taskQueue },
+        temporal: {
+          address: `127.0.0.1:${this.temporalPort}`,
+          namespace: 'default',
+          taskQueue: overrides.taskQueue ?? this.taskQueue,
+        },
         okta: {
-          orgUrl: this.emulator.url,
+          orgUrl: overrides.orgUrl ?? this.emulator.url,
           identitySourceId: this.emulator.identitySourceIds[0],
           auth: { type: 'ssws', token: { env: 'CHAOS_OKTA_TOKEN' } },
           rateLimitShare: 1,
           requestTimeoutMs: 5_000,
         },
-        store: { url: this.storeUrl },
+        store: { url: overrides.storeUrl ?? this.storeUrl },
         // No fixed ports: other workers may run on this machine.
-        worker: { http: { port: 0 }, runtimeMetrics: false },
+        worker: {
+          http: { port: 0 },
+          runtimeMetrics: false,
+          ...(overrides.oktaActivitiesPerSecond ? { oktaActivitiesPerSecond: overrides.oktaActivitiesPerSecond } : {}),
+        },
       }),
     );
     const child = spawn(process.execPath, [CLI, 'worker', '--config', config, '--workflow-bundle', this.bundlePath], {

@@ -113,6 +113,47 @@ export async function runTrial(
   const [chaosResult, result] = await Promise.all([chaos(context), outcome]);
   const wallMs = performance.now() - started;
 
+  const budget =
+    typeof chaosResult.duplicateBudget === 'function' ? chaosResult.duplicateBudget() : chaosResult.duplicateBudget;
+  const { checks, duplicates } = await checkSource(stack, {
+    identitySourceId,
+    planId: plan.planId,
+    records,
+    variant,
+    result,
+    budget,
+  });
+  checks.push(...extraChecks(context));
+
+  return {
+    scenario,
+    trial,
+    records,
+    wallMs,
+    injected: [chaosResult.injected, ...context.notes].join('; '),
+    checks,
+    legitimateDuplicates: duplicates,
+    ok: checks.every((c) => c.ok),
+  };
+}
+
+/**
+ * The invariants of one identity source after a push of `records` new people (`variant` in their titles): the run
+ * applied, Okta holds exactly the plan, no session open, no chunk applied twice (beyond `budget` re-sent uploads whose
+ * answer was lost), and the store's record equals Okta's directory.
+ */
+export async function checkSource(
+  stack: ChaosStack,
+  source: {
+    identitySourceId: string;
+    planId: string;
+    records: number;
+    variant: string;
+    result: PushResult | { error: string };
+    budget: number;
+  },
+): Promise<{ checks: Check[]; duplicates: number }> {
+  const { identitySourceId, planId, records, variant, result, budget } = source;
   const checks: Check[] = [];
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
 
@@ -143,7 +184,7 @@ export async function runTrial(
 
   // No chunk applied twice: each laid-out session completed exactly once, with its own requests; extra uploads in a
   // session are retries of requests whose answer was lost (Okta applies an upsert idempotently).
-  const layout = (await stack.store.getPushLayout(plan.planId)) ?? [];
+  const layout = (await stack.store.getPushLayout(planId)) ?? [];
   const laidOut = new Map<number, number>();
   for (const request of layout) laidOut.set(request.sessionIndex, (laidOut.get(request.sessionIndex) ?? 0) + 1);
   const completedBySlice = new Map<number, number>();
@@ -158,8 +199,6 @@ export async function runTrial(
     completedBySlice.set(owner.sessionIndex, (completedBySlice.get(owner.sessionIndex) ?? 0) + 1);
     duplicates += session.bulkRequests - (laidOut.get(owner.sessionIndex) ?? 0);
   }
-  const budget =
-    typeof chaosResult.duplicateBudget === 'function' ? chaosResult.duplicateBudget() : chaosResult.duplicateBudget;
   const twice = [...completedBySlice.values()].filter((n) => n > 1).length;
   const missing = [...laidOut.keys()].filter((i) => !completedBySlice.has(i)).length;
   check(
@@ -185,22 +224,11 @@ export async function runTrial(
     mismatched === 0 && recorded.size === users.length,
     `${recorded.size} recorded, ${users.length} in Okta, ${mismatched} differ`,
   );
-  checks.push(...extraChecks(context));
-
-  return {
-    scenario,
-    trial,
-    records,
-    wallMs,
-    injected: [chaosResult.injected, ...context.notes].join('; '),
-    checks,
-    legitimateDuplicates: duplicates,
-    ok: checks.every((c) => c.ok),
-  };
+  return { checks, duplicates };
 }
 
 /** The run's result, following continue-as-new and riding out a Temporal server that is down for a while. */
-async function resultOf(stack: ChaosStack, workflowId: string): Promise<PushResult | { error: string }> {
+export async function resultOf(stack: ChaosStack, workflowId: string): Promise<PushResult | { error: string }> {
   const deadline = Date.now() + 10 * 60_000;
   for (;;) {
     try {
