@@ -5,7 +5,10 @@
  * its own) starts while the bucket is contended: its time to COMPLETED is set against the same change on an idle org.
  *
  *   node bench/scale.ts [--sources 1,4,16] [--workers 1,3] [--records 20000] [--scale 5] [--per-window 600]
- *                       [--share 1] [--urgent-after-ms <rate window / 6>] [--store <url>]
+ *                       [--share 1] [--urgent-after-ms <rate window / 6>] [--upload-concurrency N] [--max-in-flight 24]
+ *                       [--store <url>]
+ *
+ * Each worker caps its Okta requests in flight at --max-in-flight (the worker's okta.maxConcurrentRequests default).
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -31,6 +34,8 @@ const { values } = parseArgs({
     share: { type: 'string', default: '1' },
     'urgent-after-ms': { type: 'string' },
     store: { type: 'string' },
+    'upload-concurrency': { type: 'string' },
+    'max-in-flight': { type: 'string', default: '24' },
   },
 });
 const list = (v: string) => v.split(',').map(Number);
@@ -40,7 +45,10 @@ const perWindow = Number(values['per-window']);
 const share = Number(values.share);
 const durations = scaledDurations(scale);
 const urgentAfterMs = values['urgent-after-ms'] ? Number(values['urgent-after-ms']) : durations.rateLimitWindowMs / 6;
-const pushOptions: PushOptions = scaledPushOptions(scale, durations);
+const pushOptions: PushOptions = {
+  ...scaledPushOptions(scale, durations),
+  ...(values['upload-concurrency'] ? { uploadConcurrency: Number(values['upload-concurrency']) } : {}),
+};
 const URGENT_SOURCE = '0oascaleurgent';
 const bigSourceId = (i: number) => `0oascale${String(i).padStart(3, '0')}`;
 
@@ -101,6 +109,7 @@ async function measure(sources: number, workers: number) {
   const side = await startWorkerPool(server, bundlePath, client, emulator, {
     workers,
     rateLimitShare: share,
+    maxInFlight: Number(values['max-in-flight']),
     ...(values.store ? { storeUrl: values.store } : {}),
   });
   try {

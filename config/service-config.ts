@@ -224,6 +224,14 @@ export const ServiceConfigSchema = z
           .default(0.5)
           .describe("Share of Okta's rate-limit bucket this tool uses; Okta allows one token 50 % by default"),
         requestTimeoutMs: z.number().int().positive().default(60_000).describe('Timeout of one Okta request'),
+        maxConcurrentRequests: z
+          .number()
+          .int()
+          .positive()
+          .default(24)
+          .describe(
+            "Okta requests in flight at once per worker process; keep workers × this under the org's concurrency limit (35 on free developer orgs, 75 otherwise)",
+          ),
       })
       .strict(),
     store: StoreSection.prefault({}),

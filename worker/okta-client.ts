@@ -9,7 +9,7 @@ export async function createOktaClient(okta: ServiceConfig['okta']): Promise<Ide
   return new IdentitySourceClient({
     orgUrl: okta.orgUrl,
     credentials: await readCredentials(okta.auth),
-    pacer: new RateLimitPacer({ share: okta.rateLimitShare }),
+    pacer: new RateLimitPacer({ share: okta.rateLimitShare, maxInFlight: okta.maxConcurrentRequests }),
     requestTimeoutMs: okta.requestTimeoutMs,
   });
 }

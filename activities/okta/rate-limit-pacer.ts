@@ -5,6 +5,9 @@
  * default). X-Rate-Limit-Remaining is the bucket as the org sees it, shared by every worker that uses the same
  * credentials; so when each worker stops at the same floor (Limit × (1 − share)) they stop together, without talking
  * to each other. Requests in flight in this process count against the budget before their answers arrive.
+ *
+ * Okta also limits the requests an org has in flight at once (35 to 75); `maxInFlight` keeps this process under its
+ * part of that, whatever the number of identity sources it pushes at once: a request past it waits for an answer.
  */
 export interface RateLimitSnapshot {
   limit: number;
@@ -16,6 +19,8 @@ export interface RateLimitSnapshot {
 export interface PacerOptions {
   /** Share of the bucket this tool may use, 0 < share ≤ 1. */
   share: number;
+  /** Requests this process may have in flight at once. Default: no limit. */
+  maxInFlight?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -23,6 +28,9 @@ export interface PacerOptions {
 export class RateLimitPacer {
   private snapshot: RateLimitSnapshot | undefined;
   private inFlight = 0;
+  private readonly maxInFlight: number;
+  /** Requests waiting for one in flight to be answered, first come first served. */
+  private readonly slotWaiters: (() => void)[] = [];
   /**
    * How far the server's clock is ahead of ours, at least (ms). Its Date header is whole seconds, so one answer only
    * says the server's clock is between Date and Date + 1 s; the largest Date − now of all answers is the tightest
@@ -37,6 +45,7 @@ export class RateLimitPacer {
     if (!(options.share > 0 && options.share <= 1))
       throw new Error(`rate limit share must be in (0, 1], got ${options.share}`);
     this.share = options.share;
+    this.maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -49,6 +58,12 @@ export class RateLimitPacer {
     await nextTurn();
     let waited = 0;
     for (;;) {
+      if (this.inFlight >= this.maxInFlight) {
+        const since = this.now();
+        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+        waited += this.now() - since;
+        continue;
+      }
       const wait = this.waitNeeded();
       if (wait <= 0) break;
       await this.sleep(wait);
@@ -61,6 +76,7 @@ export class RateLimitPacer {
   /** Records the answer's headers (any status, 429 included) and releases the in-flight slot. */
   release(headers: { limit?: number; remaining?: number; reset?: number; serverDate?: number } | undefined): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+    this.slotWaiters.shift()?.();
     if (!headers) return;
     const { limit, remaining, reset, serverDate } = headers;
     const now = this.now();

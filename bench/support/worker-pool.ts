@@ -21,7 +21,7 @@ export async function startWorkerPool(
   bundlePath: string,
   client: Client,
   emulator: Pick<BenchEmulator, 'url' | 'apiTokens'>,
-  options: { workers: number; rateLimitShare: number; storeUrl?: string },
+  options: { workers: number; rateLimitShare: number; maxInFlight: number; storeUrl?: string },
 ): Promise<OurSide> {
   const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-scale-'));
   const store = await openStateStore(options.storeUrl ?? `sqlite:${join(dir, 'state.db')}`);
@@ -31,7 +31,7 @@ export async function startWorkerPool(
     const okta = new IdentitySourceClient({
       orgUrl: emulator.url,
       credentials: { kind: 'ssws', token: emulator.apiTokens[0]!.token },
-      pacer: new RateLimitPacer({ share: options.rateLimitShare }),
+      pacer: new RateLimitPacer({ share: options.rateLimitShare, maxInFlight: options.maxInFlight }),
     });
     stops.push(
       await runInProcessWorker(server, bundlePath, {

@@ -58,3 +58,22 @@ describe('pacing from the rate-limit headers', () => {
     expect(clock.now).toBeGreaterThanOrEqual(15_000);
   });
 });
+
+describe("keeping under Okta's concurrency limit", () => {
+  it('holds a request past maxInFlight until one in flight is answered, first come first served', async () => {
+    const pacer = new RateLimitPacer({ share: 1, maxInFlight: 2 });
+    await pacer.acquire();
+    await pacer.acquire();
+    const order: string[] = [];
+    const third = pacer.acquire().then(() => order.push('third'));
+    const fourth = pacer.acquire().then(() => order.push('fourth'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual([]);
+    pacer.release(undefined);
+    await third;
+    expect(order).toEqual(['third']);
+    pacer.release(undefined);
+    await fourth;
+    expect(order).toEqual(['third', 'fourth']);
+  });
+});
