@@ -4,7 +4,7 @@
  * every invariant is checked. Exits non-zero when any check fails.
  *
  *   node chaos/run.ts [--kill-trials 3] [--kills 2] [--fault-trials 2] [--restart-trials 1] [--records 20000]
- *                     [--scenario worker-kill,temporal-restart,okta-faults,emulator-restart]
+ *                     [--scenario worker-kill,temporal-restart,okta-faults,emulator-restart,scale-out]
  *                     [--requests-per-session 46]   (lay plans out with headroom for re-sent uploads)
  *                     [--scale-out-trials 1] [--scale-out-sources 4] [--scale-out-workers 3] [--scale-out-kills 3]
  *                     [--scale-out-per-window 100] [--scale-out-postgres-port 55433]
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     'fault-trials': { type: 'string', default: '2' },
     'restart-trials': { type: 'string', default: '1' },
     records: { type: 'string', default: '20000' },
-    scenario: { type: 'string', default: 'worker-kill,temporal-restart,okta-faults,emulator-restart' },
+    scenario: { type: 'string', default: 'worker-kill,temporal-restart,okta-faults,emulator-restart,scale-out' },
     'requests-per-session': { type: 'string' },
     'scale-out-trials': { type: 'string', default: '1' },
     'scale-out-sources': { type: 'string', default: '4' },
