@@ -8,6 +8,8 @@
  *                     [--requests-per-session 46]   (lay plans out with headroom for re-sent uploads)
  *                     [--scale-out-trials 1] [--scale-out-sources 4] [--scale-out-workers 3] [--scale-out-kills 3]
  *                     [--scale-out-per-window 100] [--scale-out-postgres-port 55433]
+ *                     [--temporal-address host:port]   (a Temporal server already running, e.g. on PostgreSQL:
+ *                                                       scripts/start-temporal-postgres.sh; temporal-restart is skipped)
  */
 import { parseArgs } from 'node:util';
 import { printTable, saveResult, seconds } from '../bench/support/report.ts';
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     'scale-out-kills': { type: 'string', default: '3' },
     'scale-out-per-window': { type: 'string', default: '100' },
     'scale-out-postgres-port': { type: 'string', default: '55433' },
+    'temporal-address': { type: 'string' },
   },
 });
 const records = Number(values.records);
@@ -54,21 +57,24 @@ const record = (outcome: TrialOutcome) => {
   );
 };
 try {
-  await stack.start({
-    durations: {
-      fiveMinuteRuleMs: 2_000,
-      importProcessingMs: 500,
-      importProcessingPerRecordMs: 0.05,
-      rateLimitWindowMs: 2_000,
+  await stack.start(
+    {
+      durations: {
+        fiveMinuteRuleMs: 2_000,
+        importProcessingMs: 500,
+        importProcessingPerRecordMs: 0.05,
+        rateLimitWindowMs: 2_000,
+      },
+      rateLimit: { perWindow: 600, concurrency: 75 },
     },
-    rateLimit: { perWindow: 600, concurrency: 75 },
-  });
+    values['temporal-address'],
+  );
   let trial = 0;
   if (scenarios.has('worker-kill')) {
     for (let i = 0; i < Number(values['kill-trials']); i++)
       record(await workerKill(stack, ++trial, records, Number(values.kills)));
   }
-  if (scenarios.has('temporal-restart')) {
+  if (scenarios.has('temporal-restart') && !values['temporal-address']) {
     for (let i = 0; i < restartTrials; i++) record(await temporalRestart(stack, ++trial, records));
   }
   if (scenarios.has('okta-faults')) {

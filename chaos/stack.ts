@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { openStateStore } from '../activities/store/open.ts';
+import { missingSearchAttributes, registerSearchAttributes } from '../client/search-attribute-setup.ts';
 import type { StateStore } from '../activities/store/state-store.ts';
 import { freePort } from '../local-stack/temporal-dev-server.ts';
 import type { DevServer } from '../local-stack/temporal-dev-server.ts';
@@ -29,6 +30,8 @@ export interface WorkerOverrides {
 export class ChaosStack {
   dir = '';
   temporalPort = 0;
+  /** The Temporal frontend the workers and this process use: the dev server this stack runs, or one already running. */
+  temporalAddress = '';
   server: DevServer | undefined;
   client!: Client;
   bundlePath = '';
@@ -39,11 +42,26 @@ export class ChaosStack {
   taskQueue = 'chaos';
   private workers = new Set<ChildProcess>();
 
-  async start(emulatorOptions: OktaEmulatorOptions): Promise<void> {
+  /**
+   * Starts the pieces; with `temporalAddress`, uses that Temporal server (namespace `default`, the project's search
+   * attributes registered) instead of starting a dev server, and then cannot restart it.
+   */
+  async start(emulatorOptions: OktaEmulatorOptions, temporalAddress?: string): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-chaos-'));
-    this.temporalPort = await freePort();
-    [this.server, this.bundlePath] = await Promise.all([this.startTemporal(), writeWorkflowBundle()]);
-    this.client = await connectClient(this.server);
+    if (temporalAddress) {
+      this.temporalAddress = temporalAddress;
+      this.bundlePath = await writeWorkflowBundle();
+    } else {
+      this.temporalPort = await freePort();
+      this.temporalAddress = `127.0.0.1:${this.temporalPort}`;
+      [this.server, this.bundlePath] = await Promise.all([this.startTemporal(), writeWorkflowBundle()]);
+    }
+    this.client = await connectClient({ address: this.temporalAddress, namespace: 'default' });
+    if (temporalAddress) {
+      // What `hr-okta-sync setup-temporal` does on a deploy: the workflows set these.
+      const missing = await missingSearchAttributes(this.client, 'default');
+      if (missing.length > 0) await registerSearchAttributes(this.client, 'default', missing);
+    }
     this.storeUrl = `sqlite:${join(this.dir, 'state.db')}`;
     this.store = await openStateStore(this.storeUrl);
     await this.startEmulator(emulatorOptions);
@@ -55,6 +73,8 @@ export class ChaosStack {
 
   /** Stops the dev server and starts it again on the same port and db file. Returns how long it was down (ms). */
   async restartTemporal(downMs: number): Promise<number> {
+    if (!this.server)
+      throw new Error('the stack runs against a Temporal server it did not start: it cannot restart it');
     const stopped = performance.now();
     await this.server?.stop();
     await new Promise((r) => setTimeout(r, downMs));
@@ -88,7 +108,7 @@ export class ChaosStack {
       config,
       stringify({
         temporal: {
-          address: `127.0.0.1:${this.temporalPort}`,
+          address: this.temporalAddress,
           namespace: 'default',
           taskQueue: overrides.taskQueue ?? this.taskQueue,
         },
