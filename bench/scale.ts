@@ -154,6 +154,9 @@ async function measure(sources: number, workers: number) {
         total: big.length,
         bulk: big.filter((r) => r.endpoint.startsWith('bulk-')).length,
         rateLimited: big.filter((r) => r.status === 429).length,
+        byEndpoint: Object.fromEntries(
+          [...Map.groupBy(big, (r) => `${r.endpoint} ${r.status}`)].map(([key, rs]) => [key, rs.length]),
+        ),
       },
       urgent: {
         aloneMs: alone,

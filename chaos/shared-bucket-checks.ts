@@ -66,6 +66,16 @@ export function overdrawOnlyInFlight(seen: SeenRequest[]): Check {
   };
 }
 
+/** The bucket checks above bite only if the org's bucket ran out during the trial: that it did is checked too. */
+export function bucketRanOut(seen: SeenRequest[]): Check {
+  const told = seen.filter(saysEmpty).length;
+  return {
+    name: 'the org bucket ran out (the bucket checks bite)',
+    ok: told > 0,
+    detail: `${told} answer(s) said the bucket was empty (429 or Remaining 0)`,
+  };
+}
+
 /** Per identity source, one session open at a time: each session was created after the previous one left CREATED/IN_PROGRESS. */
 export function oneSessionAtATime(emulator: OktaEmulator, identitySourceIds: string[], firstSeq: number): Check {
   const overlaps: string[] = [];

@@ -7,7 +7,12 @@ import { pushMetadata } from '../../contracts/workflow-summaries.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
 import { OktaProxy } from '../okta-proxy.ts';
 import type { ScalePostgres } from '../scale-postgres.ts';
-import { noRequestBeforeKnownReset, oneSessionAtATime, overdrawOnlyInFlight } from '../shared-bucket-checks.ts';
+import {
+  bucketRanOut,
+  noRequestBeforeKnownReset,
+  oneSessionAtATime,
+  overdrawOnlyInFlight,
+} from '../shared-bucket-checks.ts';
 import type { ChaosStack } from '../stack.ts';
 import { CHAOS_PUSH, checkSource, resultOf, type Check, type TrialOutcome } from '../trial.ts';
 
@@ -116,6 +121,7 @@ export async function scaleOut(stack: ChaosStack, trial: number, options: ScaleO
     }
     const seen = proxies.flatMap((p) => p.seen);
     checks.push(
+      bucketRanOut(seen),
       overdrawOnlyInFlight(seen),
       noRequestBeforeKnownReset(seen),
       oneSessionAtATime(stack.emulator, ids, firstSeq),
