@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PushOptions, PushTotals } from './push-messages.ts';
+import type { RefusedRecord } from './single-record-messages.ts';
 
 export type SyncMode = 'delta' | 'full';
 export type SyncReason = 'manual' | 'schedule' | 'webhook';
@@ -22,6 +23,11 @@ export interface SyncInput {
   reason?: SyncReason;
   /** Return once the request is queued instead of when it finished. */
   noWait?: boolean;
+  /**
+   * Sync these people only, now (`{"externalIds":["E1001"]}`): planned from the HR source like any sync, applied
+   * through Okta's single-record API when few enough (see `coordinator.fastPath`).
+   */
+  externalIds?: string[];
 }
 
 export interface SyncRequest {
@@ -30,6 +36,10 @@ export interface SyncRequest {
   reason: SyncReason;
   /** Workflows to signal with the outcome (the `sync` workflow that asked). */
   notify?: string[];
+  /** Plan these people only (externalIds); see SyncInput.externalIds. */
+  people?: string[];
+  /** Plan the pending HR leavers only, without reading the export (queued by the coordinator itself). */
+  leavers?: boolean;
 }
 
 export interface RequestAccepted {
@@ -44,6 +54,8 @@ export interface RequestAccepted {
 export interface HrChange {
   /** How many HR events this signal stands for (already deduplicated and stored by the receiver). */
   events: number;
+  /** How many of them are leavers: these are planned and applied at once, without the debounce. */
+  leavers?: number;
 }
 
 export interface Decision {
@@ -74,6 +86,10 @@ export interface SyncSummary {
   counts?: Record<string, number>;
   guardrails?: GuardrailVerdict[];
   push?: { workflowId: string; totals?: PushTotals; sessionIds?: string[] };
+  /** Applied person by person through Okta's single-record API (the fast path) instead of an import session. */
+  singleRecord?: { applied: number };
+  /** Records Okta refused (by externalId, with Okta's reason): not recorded as applied; the next sync sends them again. */
+  refused?: RefusedRecord[];
   error?: string;
   startedAt: string;
   finishedAt: string;
@@ -116,6 +132,11 @@ export interface CoordinatorOptions {
   hrEventMaxDelayMs?: number;
   /** A coordinator with nothing to do ends after this long; the next request starts it again. Default 1 h. */
   idleTimeoutMs?: number;
+  /**
+   * Plans of at most this many people (upserts and deactivations, no group changes) are applied through Okta's
+   * single-record API instead of an import session; 0 sends everything through sessions. Default 20.
+   */
+  fastPathMaxPeople?: number;
   push?: PushOptions;
 }
 
@@ -127,6 +148,8 @@ export interface CoordinatorInput {
     queue: (SyncRequest & { requestId: string; reasons: SyncReason[] })[];
     recent: SyncSummary[];
     pendingHrEvents: number;
+    /** Of the pending HR events, the leavers not yet planned on their own. */
+    pendingLeavers?: number;
     nextRequestNumber: number;
     /** When the pending HR events' debounce began and when the last one arrived (epoch ms), so that a new run keeps
      * the same deadlines. */
@@ -147,6 +170,8 @@ export interface RequestInProgress extends SyncRequest {
   reportPath: string;
   /** Items of the plan as stored; 0 means Okta already matches HR. */
   planItems: number;
+  /** Of the items, people to upsert or deactivate (the rest change groups). */
+  planPeople?: number;
   guardrails?: GuardrailVerdict[];
   counts?: Record<string, number>;
   approvalDeadline?: string;

@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   startChild,
   upsertSearchAttributes,
@@ -25,13 +26,14 @@ import {
 } from '../contracts/sync-messages.ts';
 import type { PushTotals } from '../contracts/push-messages.ts';
 import { CoordinatorState, type RunningRequest } from './coordinator/coordinator-state.ts';
+import { applyPersonByPerson, FAST_PATH_PATCH, fitsFastPath } from './coordinator/fast-path.ts';
 import { registerHandlers } from './coordinator/handlers.ts';
 import { pushMetadata } from '../contracts/workflow-summaries.ts';
 
 // Planning reads the whole HR export and writes the plan to the store: minutes for a large export, and an HR system
 // or store outage is waited out for an hour before the request fails. It heartbeats its progress, so a worker that
 // dies midway is noticed within a minute and planning moves to another.
-const planning = proxyActivities<Pick<PlanningActivities, 'planSync'>>({
+const planning = proxyActivities<Pick<PlanningActivities, 'planSync' | 'planLeavers'>>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
   scheduleToCloseTimeout: '1 hour',
@@ -74,7 +76,7 @@ type PushOutcome = { totals: PushTotals; sessionIds: string[] };
  * lost. HR events are gathered for a short quiet period into one delta sync.
  */
 export async function identitySourceCoordinator(input: CoordinatorInput): Promise<void> {
-  const state = new CoordinatorState(input);
+  const state = new CoordinatorState(input, patched(FAST_PATH_PATCH));
   upsertSearchAttributes([{ key: IDENTITY_SOURCE, value: state.identitySourceId }]);
   registerHandlers(state);
   const handOverDue = oneHandOverWait();
@@ -89,7 +91,8 @@ export async function identitySourceCoordinator(input: CoordinatorInput): Promis
         await condition(allHandlersFinished);
         if (!state.hasWork()) return;
       }
-      if (state.queue.length === 0) {
+      if (leaversWaiting(state)) state.queueLeavers();
+      else if (state.queue.length === 0) {
         if (!(await gatherHrEvents(state))) return await handOver(state);
         continue;
       }
@@ -156,11 +159,19 @@ async function gatherHrEvents(state: CoordinatorState): Promise<boolean> {
     const until = at(Date.now() + waitMs);
     state.waitFor(`HR events to stop coming, until ${until}`);
     const quiet = { summary: `gather HR events until ${until}` };
-    if (await condition(continueAsNewDue, waitMs, quiet)) return false;
+    if (await condition(() => continueAsNewDue() || leaversWaiting(state), waitMs, quiet)) {
+      // A leaver is planned and applied first; the gathering goes on after it, with the same deadlines.
+      return leaversWaiting(state);
+    }
   }
   log.info('HR events gathered into one delta sync', { events: state.pendingHrEvents });
   state.queueGatheredHrEvents();
   return true;
+}
+
+/** Leavers from HR webhooks wait for no debounce (a run with the fast path only). */
+function leaversWaiting(state: CoordinatorState): boolean {
+  return state.fastPath && state.pendingLeavers > 0;
 }
 
 /** Hands the queue, the recent outcomes and the pending HR events over to a fresh run with a short history. */
@@ -196,6 +207,14 @@ async function serve(
     return state.summary('nothing-to-do', { reportPath });
   }
 
+  if (request.stage !== 'pushing' && fitsFastPath(state, request)) {
+    const applied = await applyPersonByPerson(state, request);
+    if (applied) {
+      await bookkeeping.recordPlanStatus({ planId, status: 'applied' });
+      return applied;
+    }
+  }
+
   state.setPhase('pushing', `push ${request.pushWorkflowId ?? `of plan ${planId}`} to end`);
   const applied = (push: PushOutcome) =>
     state.summary('applied', { reportPath, push: { workflowId: request.pushWorkflowId!, ...push } });
@@ -221,7 +240,14 @@ async function serve(
 async function plan(state: CoordinatorState, request: RunningRequest): Promise<SyncSummary | undefined> {
   state.setPhase('planning', 'planning (the planSync activity)');
   const { identitySourceId } = state;
-  const plan = await planning.planSync({ identitySourceId, mode: request.mode, dryRun: request.dryRun });
+  const plan = request.leavers
+    ? await planning.planLeavers({ identitySourceId })
+    : await planning.planSync({
+        identitySourceId,
+        mode: request.mode,
+        dryRun: request.dryRun,
+        ...(request.people ? { people: request.people } : {}),
+      });
   const guardrails: GuardrailVerdict[] = plan.guardrails.tripped.map(({ guardrail, measured, threshold, message }) => ({
     guardrail,
     measured,
@@ -237,6 +263,7 @@ async function plan(state: CoordinatorState, request: RunningRequest): Promise<S
   request.planItems = c
     ? c.upserts + c.deactivations + c.groupUpserts + c.groupDeletes + c.membershipUpserts + c.membershipDeletes
     : 0;
+  if (c && state.fastPath) request.planPeople = c.upserts + c.deactivations;
   if (plan.outcome === 'awaiting-approval') {
     state.decision = undefined;
     request.approvalDeadline = new Date(Date.now() + state.options.approvalTimeoutMs).toISOString();

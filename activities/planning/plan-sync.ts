@@ -7,6 +7,7 @@ import { refuseSharedUserNames } from './stages/2-map-validate.ts';
 import { indexRow } from './stages/3-index.ts';
 import { planWaiting, replanChangedManagers } from './stages/3-index-managers.ts';
 import { diffGroups, diffPeople, dropInvalidated, listSamples } from './stages/4-diff.ts';
+import { scopeToPeople } from './stages/4-scope.ts';
 import { checkGuardrails, findLookalikes } from './stages/5-guardrails.ts';
 import { reportUnreadable, savePlan } from './stages/6-save.ts';
 import { PlanningRun } from './stages/planning-run.ts';
@@ -61,7 +62,8 @@ export async function planSync(
     diffPeople(run);
     const lookalikes = findLookalikes(run);
     listSamples(run);
-    await diffGroups(run, store);
+    if (run.scope) scopeToPeople(run, run.scope);
+    else await diffGroups(run, store);
     run.progress('guardrails');
     const fieldNames = await checkGuardrails(run, store, lookalikes);
     run.progress('save');

@@ -9,6 +9,11 @@ export interface PlanSyncInput {
   dryRun: boolean;
   /** ISO instant the lifecycle is evaluated at; defaults to the current time. */
   now?: string;
+  /**
+   * Plan these people only (externalIds, e.g. `provision E1001`): the export is read and checked as always, but the
+   * plan holds only their upserts and deactivations (no group changes), and consumes only their HR events.
+   */
+  people?: string[];
 }
 
 /** What planning checks the plan against, when it could read it from Okta. */

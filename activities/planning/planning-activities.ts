@@ -4,6 +4,7 @@ import type { SyncConfig } from '../mapping/config.ts';
 import { OKTA_FAILURE } from '../okta/failures.ts';
 import type { UserSchema } from '../okta/user-schema.ts';
 import type { StateStore } from '../store/state-store.ts';
+import { planLeavers } from './plan-leavers.ts';
 import { planSync } from './plan-sync.ts';
 import type { OktaFacts, PlanSummary, PlanSyncInput } from './plan-types.ts';
 
@@ -26,6 +27,11 @@ export function createPlanningActivities({ store, config, okta }: PlanningDepend
       const resolved = typeof config === 'function' ? await config(input.identitySourceId) : config;
       const facts = okta ? await oktaFacts(okta, input.identitySourceId) : {};
       return planSync(store, resolved, input, facts, heartbeat);
+    },
+    /** Plans the pending leavers alone, without reading the export: a leaver waits for no full re-read. */
+    async planLeavers(input: { identitySourceId: string }): Promise<PlanSummary> {
+      const resolved = typeof config === 'function' ? await config(input.identitySourceId) : config;
+      return planLeavers(store, resolved, input);
     },
   };
 }

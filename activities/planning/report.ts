@@ -63,6 +63,8 @@ export interface PlanningReport {
   /** Whether profiles were checked against the identity source's user schema in Okta (absent: no Okta to ask). */
   userSchema?: { checked: boolean; note?: string };
   guardrails: TrippedGuardrail[];
+  /** For a plan of named people (`provision`): what it does with each of them. */
+  people?: { externalId: string; outcome: string }[];
   /** The earliest day on which a record's lifecycle changes (a pre-hire window opens, a termination date comes). */
   nextLifecycleChange?: string;
 }
@@ -119,6 +121,10 @@ function reportText(report: PlanningReport): string {
     out.push(`  managers not found ${c.managersNotFound} (the manager Okta last confirmed is kept, if any)`);
   }
   if (report.nextLifecycleChange) out.push(`  next lifecycle change on ${report.nextLifecycleChange}`);
+  if (report.people) {
+    out.push('', 'People named (the plan holds their changes only)');
+    for (const p of report.people) out.push(`  ${p.externalId}: ${p.outcome}`);
+  }
   out.push(
     '',
     report.guardrails.length > 0 ? 'Guardrails TRIPPED (a person must approve or reject)' : 'Guardrails: none tripped',

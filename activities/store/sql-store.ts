@@ -15,6 +15,7 @@ import type { ItemRow } from './plan-rows.ts';
 import type {
   BulkOperation,
   ConfirmedGroup,
+  ConfirmedPerson,
   ConfirmedUser,
   UpsertProfile,
   HrEvent,
@@ -461,6 +462,31 @@ export class SqlStateStore implements StateStore {
       [identitySourceId, externalId],
     );
     return row && toConfirmedUser(row);
+  }
+
+  async confirmPeople(identitySourceId: string, people: ConfirmedPerson[], confirmedAt: string): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      for (const person of people) {
+        if (person.status === 'ACTIVE') {
+          await tx.run(
+            `INSERT INTO confirmed_users (identity_source_id, external_id, fingerprint, status, confirmed_at, profile)
+             VALUES (?, ?, ?, 'ACTIVE', ?, ?)
+             ON CONFLICT (identity_source_id, external_id) DO UPDATE
+             SET fingerprint = excluded.fingerprint, status = 'ACTIVE', confirmed_at = excluded.confirmed_at,
+               profile = excluded.profile`,
+            [identitySourceId, person.externalId, person.fingerprint, confirmedAt, JSON.stringify(person.profile)],
+          );
+        } else {
+          await tx.run(
+            `INSERT INTO confirmed_users (identity_source_id, external_id, fingerprint, status, confirmed_at)
+             VALUES (?, ?, '', 'DEACTIVATED', ?)
+             ON CONFLICT (identity_source_id, external_id) DO UPDATE
+             SET status = 'DEACTIVATED', confirmed_at = excluded.confirmed_at`,
+            [identitySourceId, person.externalId, confirmedAt],
+          );
+        }
+      }
+    });
   }
 
   async countConfirmedUsers(identitySourceId: string): Promise<{ active: number; deactivated: number }> {

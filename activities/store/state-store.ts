@@ -130,6 +130,11 @@ export interface ConfirmedUser {
   profile?: UpsertProfile;
 }
 
+/** One person as Okta's single-record API applied them. */
+export type ConfirmedPerson =
+  | { externalId: string; status: 'ACTIVE'; fingerprint: string; profile: UpsertProfile }
+  | { externalId: string; status: 'DEACTIVATED' };
+
 export interface ConfirmedGroup {
   externalId: string;
   fingerprint: string;
@@ -244,6 +249,11 @@ export interface StateStore {
   streamConfirmedUsers(identitySourceId: string): AsyncIterable<ConfirmedUser>;
   getConfirmedUser(identitySourceId: string, externalId: string): Promise<ConfirmedUser | undefined>;
   countConfirmedUsers(identitySourceId: string): Promise<{ active: number; deactivated: number }>;
+  /**
+   * Records what Okta applied person by person through its single-record API (each after Okta's 2xx): an ACTIVE
+   * person with the fingerprint and profile sent, a DEACTIVATED one keeping the fingerprint it had.
+   */
+  confirmPeople(identitySourceId: string, people: ConfirmedPerson[], confirmedAt: string): Promise<void>;
   streamConfirmedGroups(identitySourceId: string): AsyncIterable<ConfirmedGroup>;
   streamConfirmedMemberships(identitySourceId: string): AsyncIterable<PlannedMembership>;
 

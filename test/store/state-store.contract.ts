@@ -252,6 +252,40 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       expect(await store.getConfirmedUser('0oa2', 'E000000')).toBeUndefined();
     });
 
+    it('confirms people one by one, a deactivation keeping the fingerprint and profile Okta has', async () => {
+      const store = await open();
+      const profile = { userName: 'a@example.com', email: 'a@example.com', mobilePhone: null };
+      await store.confirmPeople(
+        '0oa1',
+        [{ externalId: 'E1', status: 'ACTIVE', fingerprint: 'fp-1', profile }],
+        '2026-01-01T00:00:00.000Z',
+      );
+      expect(await store.getConfirmedUser('0oa1', 'E1')).toEqual({
+        externalId: 'E1',
+        fingerprint: 'fp-1',
+        status: 'ACTIVE',
+        confirmedAt: '2026-01-01T00:00:00.000Z',
+        profile,
+      });
+      await store.confirmPeople(
+        '0oa1',
+        [
+          { externalId: 'E1', status: 'DEACTIVATED' },
+          { externalId: 'E2', status: 'DEACTIVATED' },
+        ],
+        '2026-01-02T00:00:00.000Z',
+      );
+      expect(await store.getConfirmedUser('0oa1', 'E1')).toEqual({
+        externalId: 'E1',
+        fingerprint: 'fp-1',
+        status: 'DEACTIVATED',
+        confirmedAt: '2026-01-02T00:00:00.000Z',
+        profile,
+      });
+      expect(await store.countConfirmedUsers('0oa1')).toEqual({ active: 0, deactivated: 2 });
+      expect(await store.countConfirmedUsers('0oa2')).toEqual({ active: 0, deactivated: 0 });
+    });
+
     it('confirms each request once when two stores confirm the same range at the same time', async () => {
       const url = await freshDatabase();
       const [a, b] = [await open(url), await open(url)];

@@ -20,6 +20,7 @@ export const DEFAULTS: Required<Omit<CoordinatorOptions, 'push'>> = {
   hrEventQuietMs: 10_000,
   hrEventMaxDelayMs: 60_000,
   idleTimeoutMs: 3_600_000,
+  fastPathMaxPeople: 20,
 };
 
 /** Requests of the recent past kept for `status`; older ones live in workflow history and reports. */
@@ -35,6 +36,8 @@ export class CoordinatorState {
   readonly queue: QueuedRequest[];
   readonly recent: SyncSummary[];
   pendingHrEvents: number;
+  /** Of the pending HR events, leavers not yet planned on their own (they do not wait for the debounce). */
+  pendingLeavers: number;
   firstHrEventAt: number | undefined;
   lastHrEventAt: number | undefined;
   phase: SyncPhase = 'idle';
@@ -47,10 +50,13 @@ export class CoordinatorState {
   /** A cancel that came while a request was being handed over, for the next run to carry out. */
   cancelRequested: boolean;
   decision: RequestInProgress['decision'];
+  /** Whether this run has the single-record fast path (decided once, at the run's start, by a patch marker). */
+  readonly fastPath: boolean;
   private nextRequestNumber: number;
   private readonly input: CoordinatorInput;
 
-  constructor(input: CoordinatorInput) {
+  constructor(input: CoordinatorInput, fastPath: boolean) {
+    this.fastPath = fastPath;
     const carried = input.carried;
     this.input = input;
     this.identitySourceId = input.identitySourceId;
@@ -58,6 +64,7 @@ export class CoordinatorState {
     this.queue = carried?.queue ?? [];
     this.recent = carried?.recent ?? [];
     this.pendingHrEvents = carried?.pendingHrEvents ?? 0;
+    this.pendingLeavers = carried?.pendingLeavers ?? 0;
     this.nextRequestNumber = carried?.nextRequestNumber ?? 1;
     this.firstHrEventAt = carried?.firstHrEventAt ?? (this.pendingHrEvents > 0 ? Date.now() : undefined);
     this.lastHrEventAt = carried?.lastHrEventAt ?? this.firstHrEventAt;
@@ -96,37 +103,61 @@ export class CoordinatorState {
     return this.queue.length > 0 || this.pendingHrEvents > 0;
   }
 
-  /** Merges into a waiting request that does the same or more; otherwise queues. A full sync covers a delta one. */
-  enqueue(request: SyncRequest): { requestId: string; merged: boolean; position: number } {
+  /**
+   * Merges into a waiting request that does the same or more; otherwise queues. A full sync covers a delta one; a
+   * sync of named people merges only with another of named people (their union), the leavers' request only with
+   * itself, and the leavers' request goes first.
+   */
+  enqueue(request: SyncRequest, first = false): { requestId: string; merged: boolean; position: number } {
     const { queue, current } = this;
+    const same = (waiting: QueuedRequest) =>
+      waiting.dryRun === request.dryRun &&
+      (waiting.leavers ?? false) === (request.leavers ?? false) &&
+      (waiting.people === undefined) === (request.people === undefined);
     const compatible = queue.find(
-      (waiting) => waiting.dryRun === request.dryRun && (waiting.mode === request.mode || waiting.mode === 'full'),
+      (waiting) => same(waiting) && (waiting.mode === request.mode || waiting.mode === 'full'),
     );
-    const upgradable = queue.find((waiting) => waiting.dryRun === request.dryRun && request.mode === 'full');
+    const upgradable = queue.find((waiting) => same(waiting) && request.mode === 'full');
     const target = compatible ?? upgradable;
     if (target) {
       target.mode = target.mode === 'full' || request.mode === 'full' ? 'full' : 'delta';
       if (!target.reasons.includes(request.reason)) target.reasons.push(request.reason);
       target.notify = [...(target.notify ?? []), ...(request.notify ?? [])];
+      if (target.people && request.people) target.people = [...new Set([...target.people, ...request.people])];
       this.showDetails();
       return { requestId: target.requestId, merged: true, position: queue.indexOf(target) + (current ? 2 : 1) };
     }
     const requestId = `${workflowInfo().workflowId}#${this.nextRequestNumber++}`;
-    queue.push({ ...request, requestId, reasons: [request.reason] });
+    const queued = { ...request, requestId, reasons: [request.reason] };
+    if (first) queue.unshift(queued);
+    else queue.push(queued);
     this.showDetails();
-    return { requestId, merged: false, position: queue.length + (current ? 1 : 0) };
+    return { requestId, merged: false, position: (first ? 1 : queue.length) + (current ? 1 : 0) };
   }
 
-  noteHrEvents(events: number): void {
+  noteHrEvents(events: number, leavers = 0): void {
+    this.pendingLeavers += leavers;
     this.pendingHrEvents += events;
     this.lastHrEventAt = Date.now();
     this.firstHrEventAt ??= this.lastHrEventAt;
     this.showDetails();
   }
 
+  /**
+   * The pending leavers become one request at the head of the queue, planned without the export. The other events
+   * keep their debounce; once no other event is pending, nothing is left to gather.
+   */
+  queueLeavers(): void {
+    this.pendingHrEvents = Math.max(0, this.pendingHrEvents - this.pendingLeavers);
+    this.pendingLeavers = 0;
+    if (this.pendingHrEvents === 0) this.firstHrEventAt = this.lastHrEventAt = undefined;
+    this.enqueue({ mode: 'delta', dryRun: false, reason: 'webhook', leavers: true }, true);
+  }
+
   /** The gathered HR events become one delta request. */
   queueGatheredHrEvents(): void {
     this.pendingHrEvents = 0;
+    this.pendingLeavers = 0;
     this.firstHrEventAt = this.lastHrEventAt = undefined;
     this.enqueue({ mode: 'delta', dryRun: false, reason: 'webhook' });
   }
@@ -186,6 +217,7 @@ export class CoordinatorState {
         queue: this.queue,
         recent: this.recent,
         pendingHrEvents: this.pendingHrEvents,
+        ...(this.pendingLeavers > 0 ? { pendingLeavers: this.pendingLeavers } : {}),
         nextRequestNumber: this.nextRequestNumber,
         ...(firstHrEventAt === undefined ? {} : { firstHrEventAt, lastHrEventAt: lastHrEventAt! }),
         ...(current?.stage ? { current: this.inProgress(current) } : {}),
@@ -203,11 +235,14 @@ export class CoordinatorState {
       reason,
       reasons,
       ...(notify ? { notify } : {}),
+      ...(request.people ? { people: request.people } : {}),
+      ...(request.leavers ? { leavers: true } : {}),
       startedAt,
       stage,
       planId,
       reportPath,
       planItems,
+      ...(request.planPeople === undefined ? {} : { planPeople: request.planPeople }),
       ...(request.guardrails ? { guardrails: request.guardrails } : {}),
       ...(request.counts ? { counts: request.counts } : {}),
       ...(request.approvalDeadline ? { approvalDeadline: request.approvalDeadline } : {}),
@@ -238,5 +273,10 @@ export class CoordinatorState {
 }
 
 function describeRequest(request: QueuedRequest): string {
-  return `${request.requestId}: ${request.dryRun ? 'dry-run ' : ''}${request.mode} sync`;
+  const what = request.leavers
+    ? 'HR leavers'
+    : request.people
+      ? `${request.mode} sync of ${request.people.length === 1 ? request.people[0] : `${request.people.length} people`}`
+      : `${request.mode} sync`;
+  return `${request.requestId}: ${request.dryRun ? 'dry-run ' : ''}${what}`;
 }

@@ -23,7 +23,7 @@ export function registerHandlers(state: CoordinatorState): void {
       },
     },
   );
-  setHandler(hrChangedSignal, ({ events }) => state.noteHrEvents(events));
+  setHandler(hrChangedSignal, ({ events, leavers }) => state.noteHrEvents(events, leavers));
   const awaitingApproval = (_decision: Decision) => {
     if (state.phase !== 'awaiting-approval' || state.decision)
       throw new Error('No sync of this identity source awaits approval');

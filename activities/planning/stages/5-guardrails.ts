@@ -37,10 +37,16 @@ export async function checkGuardrails(
       ...(previous ? { previous } : {}),
       fields: fieldNames,
       mappedFields: mappedFields(config.mapping),
-      suspiciousKeys: run.keyChanges.pairs(),
-      lookalikes,
+      suspiciousKeys: inScope(run, run.keyChanges.pairs(), (p) => [p.leaving, p.arriving]),
+      lookalikes: inScope(run, lookalikes, (p) => [p.existing, p.arriving]),
     },
     config.guardrails,
   );
   return fieldNames;
+}
+
+/** For a plan of named people, the pairs that involve one of them; every pair otherwise. */
+function inScope<T>(run: PlanningRun, pairs: T[], idsOf: (pair: T) => string[]): T[] {
+  const { scope } = run;
+  return scope ? pairs.filter((pair) => idsOf(pair).some((id) => scope.has(id))) : pairs;
 }

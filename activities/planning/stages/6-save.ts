@@ -2,6 +2,7 @@ import type { PlannedGroup, PlannedMembership, Profile, PlannedUpsert, StateStor
 import type { PlanSummary } from '../plan-types.ts';
 import { writeReport } from '../report.ts';
 import { GROUP_DELETES, GROUP_UPSERTS, MEMBERSHIP_DELETES, MEMBERSHIP_UPSERTS } from './4-diff.ts';
+import { outcomesOf } from './4-scope.ts';
 import type { PlanningRun } from './planning-run.ts';
 
 /**
@@ -15,6 +16,9 @@ export async function savePlan(run: PlanningRun, store: StateStore, fieldNames: 
   const pages = <T>(sql: string, key: string, params?: number[]) =>
     withProgress(run, scratch.pages<T>(sql, key, params));
   const changes = (sql: string) => `SELECT * FROM (${sql}) WHERE 1 = 1`;
+  // A plan of named people changes no group: its group tables were never filled.
+  const groups = run.scope === undefined;
+  if (run.scope) report.people = outcomesOf(run, run.scope);
   const header = await store.savePlan({
     identitySourceId: input.identitySourceId,
     mode: input.mode,
@@ -26,16 +30,21 @@ export async function savePlan(run: PlanningRun, store: StateStore, fieldNames: 
       pages<{ external_id: string }>('SELECT * FROM deactivations WHERE 1 = 1', 'seq'),
       (r) => r.external_id,
     ),
-    groupUpserts: map(pages<UpsertRow>(changes(GROUP_UPSERTS), 'k', full), toGroup),
-    groupDeletes: map(pages<{ external_id: string }>(changes(GROUP_DELETES), 'k'), (r) => r.external_id),
-    membershipUpserts: map(pages<MembershipRow>(changes(MEMBERSHIP_UPSERTS), 'k', full), toMembership),
-    membershipDeletes: map(pages<MembershipRow>(changes(MEMBERSHIP_DELETES), 'k'), toMembership),
+    ...(groups
+      ? {
+          groupUpserts: map(pages<UpsertRow>(changes(GROUP_UPSERTS), 'k', full), toGroup),
+          groupDeletes: map(pages<{ external_id: string }>(changes(GROUP_DELETES), 'k'), (r) => r.external_id),
+          membershipUpserts: map(pages<MembershipRow>(changes(MEMBERSHIP_UPSERTS), 'k', full), toMembership),
+          membershipDeletes: map(pages<MembershipRow>(changes(MEMBERSHIP_DELETES), 'k'), toMembership),
+        }
+      : {}),
   });
   report.planId = header.planId;
   // Pending until this plan is applied; a dry run only looks.
-  if (!input.dryRun && run.hrEvents.length > 0) {
+  const consumed = run.scope ? run.hrEvents.filter((e) => run.scope!.has(e.externalId)) : run.hrEvents;
+  if (!input.dryRun && consumed.length > 0) {
     await store.markHrEventsConsumed(
-      run.hrEvents.map((e) => e.eventId),
+      consumed.map((e) => e.eventId),
       header.planId,
     );
   }

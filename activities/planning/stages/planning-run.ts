@@ -66,6 +66,8 @@ export class PlanningRun {
 
   readonly config: SyncConfig;
   readonly input: PlanSyncInput;
+  /** The people a plan is limited to (`input.people`), if any. */
+  readonly scope: ReadonlySet<string> | undefined;
 
   constructor(
     config: SyncConfig,
@@ -75,6 +77,7 @@ export class PlanningRun {
   ) {
     this.config = config;
     this.input = input;
+    this.scope = input.people ? new Set(input.people) : undefined;
     const now = input.now ? new Date(input.now) : new Date();
     if (Number.isNaN(now.getTime())) throw new Error(`planSync: "now" is not an ISO date-time: ${input.now}`);
     this.today = calendarDay(now, config.mapping.lifecycle.timeZone);
@@ -158,7 +161,7 @@ export class PlanningRun {
   }
 }
 
-function emptyCounts(): PlanningCounts {
+export function emptyCounts(): PlanningCounts {
   return {
     recordsRead: 0,
     validActive: 0,

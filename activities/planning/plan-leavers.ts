@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { SyncConfig } from '../mapping/config.ts';
+import { calendarDay } from '../mapping/lifecycle.ts';
+import type { StateStore } from '../store/state-store.ts';
+import { evaluateGuardrails } from './guardrails.ts';
+import { foldHrEvents } from './hr-event-overlay.ts';
+import type { PlanSummary } from './plan-types.ts';
+import { writeReport, type PlanningReport } from './report.ts';
+import { emptyCounts } from './stages/planning-run.ts';
+
+/** The guardrails a plan of leavers alone can trip: it reads no export, so only its deactivations are judged. */
+const DEACTIVATION_GUARDRAILS = new Set(['too-many-deactivations', 'too-many-deactivations-relative']);
+
+/**
+ * Plans the leavers among the pending HR events without reading the HR export: a person whose latest event is a
+ * leaver is terminated whatever the export says (docs/webhooks.md), so nothing in the export can change the
+ * decision. Each such person Okta has active becomes a deactivation; the plan consumes their events only. The
+ * deactivation guardrails hold it as they hold any plan. It keeps the last applied plan's export snapshot, as it
+ * read none, so the next plan's export guardrails still compare with a real export.
+ */
+export async function planLeavers(
+  store: StateStore,
+  config: SyncConfig,
+  input: { identitySourceId: string },
+): Promise<PlanSummary> {
+  const { identitySourceId } = input;
+  const retainSince = new Date(Date.now() - config.hrEvents.retainAppliedHours * 3_600_000).toISOString();
+  const events = await store.pendingHrEvents(identitySourceId, retainSince);
+  const leavers = [...foldHrEvents(events).values()].filter((o) => o.type === 'leaver').map((o) => o.externalId);
+  const deactivations: string[] = [];
+  for (const externalId of leavers) {
+    if ((await store.getConfirmedUser(identitySourceId, externalId))?.status === 'ACTIVE') deactivations.push(externalId);
+  }
+  const { active } = await store.countConfirmedUsers(identitySourceId);
+  const guardrails = evaluateGuardrails(
+    { recordsRead: 0, validActive: 0, invalid: 0, unidentified: 0, deactivations: deactivations.length, confirmedActive: active, fields: [], mappedFields: [] },
+    config.guardrails,
+  ).filter((g) => DEACTIVATION_GUARDRAILS.has(g.guardrail));
+  const report = leaverReport(config, identitySourceId, deactivations, guardrails);
+  const previous = await store.findLatestPlan(identitySourceId, ['applied']);
+  const status = guardrails.length > 0 ? 'awaiting-approval' : 'planned';
+  const header = await store.savePlan({
+    identitySourceId,
+    mode: 'delta',
+    status,
+    report,
+    upserts: [],
+    deactivations,
+    ...(previous?.source ? { source: previous.source } : {}),
+  });
+  report.planId = header.planId;
+  const leaving = new Set(leavers);
+  const consumed = events.filter((e) => leaving.has(e.externalId));
+  if (consumed.length > 0) await store.markHrEventsConsumed(consumed.map((e) => e.eventId), header.planId);
+  const reportPath = await writeReport(config.reports.dir, report);
+  return {
+    planId: header.planId,
+    identitySourceId,
+    mode: 'delta',
+    dryRun: false,
+    outcome: status,
+    counts: report.counts,
+    planCounts: header.counts,
+    guardrails: { tripped: guardrails },
+    reportId: report.reportId,
+    reportPath,
+  };
+}
+
+function leaverReport(
+  config: SyncConfig,
+  identitySourceId: string,
+  deactivations: string[],
+  guardrails: PlanningReport['guardrails'],
+): PlanningReport {
+  const counts = { ...emptyCounts(), deactivations: deactivations.length };
+  return {
+    reportId: randomUUID(),
+    identitySourceId,
+    mode: 'delta',
+    dryRun: false,
+    createdAt: new Date().toISOString(),
+    today: calendarDay(new Date(), config.mapping.lifecycle.timeZone),
+    source: { type: 'hr-events', location: 'leaver events from HR webhooks (the export was not read)' },
+    counts,
+    samples: {
+      creates: [],
+      updates: [],
+      deactivations: deactivations.slice(0, config.reports.samples),
+      held: [],
+    },
+    invalid: [],
+    guardrails,
+  };
+}

@@ -1,0 +1,165 @@
+import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ApplyPeopleResult, RefusedRecord } from '../../contracts/single-record-messages.ts';
+import type { IdentitySourceSession } from '../okta/identity-source-client.ts';
+import type { ConfirmedUser, PlanHeader, PlannedUpsert, StateStore, UpsertProfile } from '../store/state-store.ts';
+
+/** What the fast path needs of Okta: the session list (to never race an import) and the single-record writes. */
+export interface SingleRecordOkta {
+  listSessions(identitySourceId: string): Promise<IdentitySourceSession[]>;
+  /** PUT: the profile replaces Okta's; attributes left out are cleared. Undefined when Okta has no such user. */
+  replaceUser(identitySourceId: string, externalId: string, profile: Record<string, string>): Promise<unknown>;
+  createUser(identitySourceId: string, externalId: string, profile: Record<string, string>): Promise<unknown>;
+  /** DELETE: deactivates the Okta user; false when Okta has no such user. */
+  deleteUser(identitySourceId: string, externalId: string): Promise<boolean>;
+}
+
+/** Failure types that mean Okta refused this one record (its profile), not the call as such. */
+export type RecordRefusal = (error: unknown) => string | undefined;
+
+/**
+ * Applies a small plan person by person through Okta's single-record API instead of an import session: leavers
+ * first (DELETE deactivates), then upserts (PUT replaces the profile, so a cleared attribute is cleared the way Okta
+ * documents; POST creates a person Okta does not have). Each person is confirmed in the store right after Okta's 2xx,
+ * so a retried attempt skips whoever this plan already applied and re-sends at most the one in flight.
+ *
+ * It hands the plan back to the session path, before writing anything, when a single-record write could race or
+ * miss what only a session does: an import session of the identity source is active (a stale one, or one still
+ * processing), the plan changes groups, or a person comes back (reactivation goes through an import, as Okta
+ * documents it for upserts). A record Okta refuses (400 for its profile) is reported by id and reason, left
+ * unconfirmed (so the next plan sends it again) and does not stop the others.
+ */
+export function applyPeopleActivity({
+  store,
+  okta,
+  refusalOf,
+}: {
+  store: StateStore;
+  okta: SingleRecordOkta;
+  refusalOf: RecordRefusal;
+}) {
+  return async function applyPeople(input: { planId: string }): Promise<ApplyPeopleResult> {
+    const plan = await store.getPlan(input.planId);
+    if (!plan) throw ApplicationFailure.nonRetryable(`No plan ${input.planId} in the state store`, 'PlanNotFound');
+    const source = plan.identitySourceId;
+    const { upserts, deactivations, confirmed } = await readPlan(store, plan);
+    const handBack = await reasonForSession(okta, plan, upserts, confirmed);
+    if (handBack) return { outcome: 'needs-session', reason: handBack, applied: 0, refused: [] };
+
+    const writer = new PersonWriter(store, source, refusalOf);
+    for (const externalId of deactivations) {
+      if (deactivatedByThisPlan(confirmed.get(externalId), plan)) {
+        writer.applied++;
+        continue;
+      }
+      await writer.write(externalId, { status: 'DEACTIVATED' }, async () => {
+        await okta.deleteUser(source, externalId);
+      });
+    }
+    for (const upsert of upserts) {
+      if (upsertedByThisPlan(confirmed.get(upsert.externalId), upsert, plan)) {
+        writer.applied++;
+        continue;
+      }
+      const profile = valuesOf(upsert.profile);
+      const known = confirmed.has(upsert.externalId);
+      const confirm = { status: 'ACTIVE', fingerprint: upsert.fingerprint, profile: upsert.profile } as const;
+      await writer.write(upsert.externalId, confirm, () => upsertOne(okta, source, upsert.externalId, profile, known));
+    }
+    return { outcome: 'applied', applied: writer.applied, refused: writer.refused };
+  };
+}
+
+/** Writes one person at a time, confirming each on Okta's 2xx and noting each refusal. */
+class PersonWriter {
+  applied = 0;
+  readonly refused: RefusedRecord[] = [];
+  private readonly store: StateStore;
+  private readonly source: string;
+  private readonly refusalOf: RecordRefusal;
+
+  constructor(store: StateStore, source: string, refusalOf: RecordRefusal) {
+    this.store = store;
+    this.source = source;
+    this.refusalOf = refusalOf;
+  }
+
+  async write(
+    externalId: string,
+    confirm: { status: 'DEACTIVATED' } | { status: 'ACTIVE'; fingerprint: string; profile: UpsertProfile },
+    send: () => Promise<unknown>,
+  ): Promise<void> {
+    heartbeat({ applied: this.applied, refused: this.refused.length });
+    try {
+      await send();
+    } catch (error) {
+      const reason = this.refusalOf(error);
+      if (reason === undefined) throw error;
+      this.refused.push({ externalId, reason });
+      return;
+    }
+    await this.store.confirmPeople(this.source, [{ externalId, ...confirm }], new Date().toISOString());
+    this.applied++;
+  }
+}
+
+async function readPlan(store: StateStore, plan: PlanHeader) {
+  const { counts } = plan;
+  const upserts = await store.readItems(plan.planId, 'USER_UPSERT', 0, counts.upserts);
+  const deactivations = await store.readItems(plan.planId, 'USER_DEACTIVATE', 0, counts.deactivations);
+  const confirmed = new Map<string, ConfirmedUser>();
+  for (const externalId of [...deactivations, ...upserts.map((u) => u.externalId)]) {
+    const user = await store.getConfirmedUser(plan.identitySourceId, externalId);
+    if (user) confirmed.set(externalId, user);
+  }
+  return { upserts, deactivations, confirmed };
+}
+
+/** Why this plan must go through an import session instead, if it must. */
+async function reasonForSession(
+  okta: SingleRecordOkta,
+  plan: PlanHeader,
+  upserts: PlannedUpsert[],
+  confirmed: Map<string, ConfirmedUser>,
+): Promise<string | undefined> {
+  const { counts } = plan;
+  if (counts.groupUpserts + counts.groupDeletes + counts.membershipUpserts + counts.membershipDeletes > 0) {
+    return 'the plan changes groups or memberships';
+  }
+  const returning = upserts.filter((u) => confirmed.get(u.externalId)?.status === 'DEACTIVATED').length;
+  if (returning > 0) return `${returning} deactivated ${returning === 1 ? 'person comes' : 'people come'} back`;
+  const [active] = await okta.listSessions(plan.identitySourceId);
+  if (active) return `import session ${active.id} of the identity source is ${active.status}`;
+  return undefined;
+}
+
+/** Confirmed by this plan already (an earlier attempt of this activity applied it before it died). */
+function deactivatedByThisPlan(user: ConfirmedUser | undefined, plan: PlanHeader): boolean {
+  return user !== undefined && user.status === 'DEACTIVATED' && user.confirmedAt >= plan.createdAt;
+}
+
+function upsertedByThisPlan(user: ConfirmedUser | undefined, upsert: PlannedUpsert, plan: PlanHeader): boolean {
+  return (
+    user !== undefined &&
+    user.status === 'ACTIVE' &&
+    user.fingerprint === upsert.fingerprint &&
+    user.confirmedAt >= plan.createdAt
+  );
+}
+
+/** The profile PUT and POST send: the values; a cleared attribute (null) is left out, which clears it. */
+function valuesOf(profile: UpsertProfile): Record<string, string> {
+  return Object.fromEntries(Object.entries(profile).filter(([, value]) => value !== null)) as Record<string, string>;
+}
+
+/** Replaces a person Okta has, creates one it has not (either way round when the store's belief was stale). */
+async function upsertOne(
+  okta: SingleRecordOkta,
+  source: string,
+  externalId: string,
+  profile: Record<string, string>,
+  known: boolean,
+): Promise<void> {
+  if (known && (await okta.replaceUser(source, externalId, profile)) !== undefined) return;
+  await okta.createUser(source, externalId, profile);
+}
