@@ -19,13 +19,18 @@ export interface CoordinatorTarget {
  * Tells the identity source's coordinator that HR events arrived, starting it if it is not running. Resolves once
  * Temporal has durably recorded the signal: the webhook receiver answers 2xx only after that.
  */
-export async function notifyHrChanged(client: Client, target: CoordinatorTarget, events: number): Promise<void> {
+export async function notifyHrChanged(
+  client: Client,
+  target: CoordinatorTarget,
+  events: number,
+  leavers = 0,
+): Promise<void> {
   await client.workflow.signalWithStart(identitySourceCoordinator, {
     workflowId: coordinatorWorkflowId(target.identitySourceId),
     taskQueue: target.taskQueue,
     args: [{ identitySourceId: target.identitySourceId, options: target.options ?? {} }],
     signal: hrChangedSignal,
-    signalArgs: [{ events }],
+    signalArgs: [{ events, ...(leavers > 0 ? { leavers } : {}) }],
     ...coordinatorMetadata(target.identitySourceId, 'HR webhooks'),
   });
 }

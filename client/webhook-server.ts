@@ -137,8 +137,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     return unique.filter((_, i) => !outcomes[i]!.handedOff);
   }
 
+  // Leavers are counted apart in the signal: the coordinator plans and applies them without the debounce.
+  const leaverIds = new Set<string>();
   // One signal, then one handed-off update, for all the deliveries that share it: each is a commit on the store.
   const coordinators = new CoalescingHandoff(async (identitySourceId, eventIds, deadline) => {
+    const leavers = eventIds.filter((id) => leaverIds.has(id)).length;
     await temporal.withDeadline(deadline, () =>
       notifyHrChanged(
         temporal,
@@ -148,8 +151,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
           ...(options.coordinator ? { options: options.coordinator } : {}),
         },
         eventIds.length,
+        leavers,
       ),
     );
+    for (const id of eventIds) leaverIds.delete(id);
     try {
       await store.markHrEventsHandedOff(eventIds, new Date().toISOString());
     } catch (error) {
@@ -160,6 +165,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   async function handOff(events: HrEvent[], receivedAt: Date): Promise<void> {
     const bySource = new Map<string, string[]>();
+    for (const event of events) if (event.type === 'leaver') leaverIds.add(event.eventId);
     for (const event of events)
       bySource.set(event.identitySourceId, [...(bySource.get(event.identitySourceId) ?? []), event.eventId]);
     for (const [identitySourceId, eventIds] of bySource) {

@@ -13,6 +13,7 @@ export function coordinatorOptionsOf(config: ServiceConfig): CoordinatorOptions 
     hrEventMaxDelayMs: milliseconds(coordinator.hrEventMaxDelay),
     approvalTimeoutMs: milliseconds(coordinator.approvalTimeout),
     idleTimeoutMs: milliseconds(coordinator.idleTimeout),
+    fastPathMaxPeople: coordinator.fastPathMaxPeople,
     push: { oktaTaskQueue: config.temporal.oktaTaskQueue },
   };
 }

@@ -202,6 +202,14 @@ const CoordinatorSection = z
     idleTimeout: Duration.default('1h').describe(
       'A coordinator with nothing to do ends after this long; the next request starts it again',
     ),
+    fastPathMaxPeople: z
+      .number()
+      .int()
+      .min(0)
+      .default(20)
+      .describe(
+        "Plans of at most this many people (upserts and deactivations, no group changes) go straight through Okta's single-record API instead of an import session: seconds instead of minutes, one or two requests a person. HR leavers skip the debounce. 0 sends everything through import sessions",
+      ),
   })
   .strict()
   .refine(

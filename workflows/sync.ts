@@ -39,6 +39,7 @@ export async function sync(input: SyncInput = {}): Promise<SyncSummary | Request
       dryRun: input.dryRun ?? false,
       reason: input.reason ?? 'manual',
       notify: [workflowInfo().workflowId],
+      ...(input.externalIds?.length ? { people: input.externalIds } : {}),
     },
   });
   request.accepted = queued;

@@ -29,11 +29,21 @@ export async function planLeavers(
   const leavers = [...foldHrEvents(events).values()].filter((o) => o.type === 'leaver').map((o) => o.externalId);
   const deactivations: string[] = [];
   for (const externalId of leavers) {
-    if ((await store.getConfirmedUser(identitySourceId, externalId))?.status === 'ACTIVE') deactivations.push(externalId);
+    if ((await store.getConfirmedUser(identitySourceId, externalId))?.status === 'ACTIVE')
+      deactivations.push(externalId);
   }
   const { active } = await store.countConfirmedUsers(identitySourceId);
   const guardrails = evaluateGuardrails(
-    { recordsRead: 0, validActive: 0, invalid: 0, unidentified: 0, deactivations: deactivations.length, confirmedActive: active, fields: [], mappedFields: [] },
+    {
+      recordsRead: 0,
+      validActive: 0,
+      invalid: 0,
+      unidentified: 0,
+      deactivations: deactivations.length,
+      confirmedActive: active,
+      fields: [],
+      mappedFields: [],
+    },
     config.guardrails,
   ).filter((g) => DEACTIVATION_GUARDRAILS.has(g.guardrail));
   const report = leaverReport(config, identitySourceId, deactivations, guardrails);
@@ -51,7 +61,11 @@ export async function planLeavers(
   report.planId = header.planId;
   const leaving = new Set(leavers);
   const consumed = events.filter((e) => leaving.has(e.externalId));
-  if (consumed.length > 0) await store.markHrEventsConsumed(consumed.map((e) => e.eventId), header.planId);
+  if (consumed.length > 0)
+    await store.markHrEventsConsumed(
+      consumed.map((e) => e.eventId),
+      header.planId,
+    );
   const reportPath = await writeReport(config.reports.dir, report);
   return {
     planId: header.planId,

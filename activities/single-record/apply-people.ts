@@ -1,21 +1,12 @@
-import { heartbeat } from '@temporalio/activity';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { recordRefusalOf } from '../../contracts/okta-failure-types.ts';
 import type { ApplyPeopleResult, RefusedRecord } from '../../contracts/single-record-messages.ts';
-import type { IdentitySourceSession } from '../okta/identity-source-client.ts';
+import type { IdentitySourceClient } from '../okta/identity-source-client.ts';
 import type { ConfirmedUser, PlanHeader, PlannedUpsert, StateStore, UpsertProfile } from '../store/state-store.ts';
 
 /** What the fast path needs of Okta: the session list (to never race an import) and the single-record writes. */
-export interface SingleRecordOkta {
-  listSessions(identitySourceId: string): Promise<IdentitySourceSession[]>;
-  /** PUT: the profile replaces Okta's; attributes left out are cleared. Undefined when Okta has no such user. */
-  replaceUser(identitySourceId: string, externalId: string, profile: Record<string, string>): Promise<unknown>;
-  createUser(identitySourceId: string, externalId: string, profile: Record<string, string>): Promise<unknown>;
-  /** DELETE: deactivates the Okta user; false when Okta has no such user. */
-  deleteUser(identitySourceId: string, externalId: string): Promise<boolean>;
-}
-
-/** Failure types that mean Okta refused this one record (its profile), not the call as such. */
-export type RecordRefusal = (error: unknown) => string | undefined;
+export type SingleRecordOkta = Pick<IdentitySourceClient, 'listSessions' | 'replaceUser' | 'createUser' | 'deleteUser'>;
 
 /**
  * Applies a small plan person by person through Okta's single-record API instead of an import session: leavers
@@ -29,24 +20,17 @@ export type RecordRefusal = (error: unknown) => string | undefined;
  * documents it for upserts). A record Okta refuses (400 for its profile) is reported by id and reason, left
  * unconfirmed (so the next plan sends it again) and does not stop the others.
  */
-export function applyPeopleActivity({
-  store,
-  okta,
-  refusalOf,
-}: {
-  store: StateStore;
-  okta: SingleRecordOkta;
-  refusalOf: RecordRefusal;
-}) {
+export function applyPeopleActivity({ store, okta }: { store: StateStore; okta: SingleRecordOkta }) {
   return async function applyPeople(input: { planId: string }): Promise<ApplyPeopleResult> {
     const plan = await store.getPlan(input.planId);
     if (!plan) throw ApplicationFailure.nonRetryable(`No plan ${input.planId} in the state store`, 'PlanNotFound');
     const source = plan.identitySourceId;
+    const { attempt } = activityInfo();
     const { upserts, deactivations, confirmed } = await readPlan(store, plan);
     const handBack = await reasonForSession(okta, plan, upserts, confirmed);
     if (handBack) return { outcome: 'needs-session', reason: handBack, applied: 0, refused: [] };
 
-    const writer = new PersonWriter(store, source, refusalOf);
+    const writer = new PersonWriter(store, source);
     for (const externalId of deactivations) {
       if (deactivatedByThisPlan(confirmed.get(externalId), plan)) {
         writer.applied++;
@@ -64,7 +48,9 @@ export function applyPeopleActivity({
       const profile = valuesOf(upsert.profile);
       const known = confirmed.has(upsert.externalId);
       const confirm = { status: 'ACTIVE', fingerprint: upsert.fingerprint, profile: upsert.profile } as const;
-      await writer.write(upsert.externalId, confirm, () => upsertOne(okta, source, upsert.externalId, profile, known));
+      await writer.write(upsert.externalId, confirm, () =>
+        upsertOne(okta, source, upsert.externalId, profile, known, attempt > 1),
+      );
     }
     return { outcome: 'applied', applied: writer.applied, refused: writer.refused };
   };
@@ -76,12 +62,10 @@ class PersonWriter {
   readonly refused: RefusedRecord[] = [];
   private readonly store: StateStore;
   private readonly source: string;
-  private readonly refusalOf: RecordRefusal;
 
-  constructor(store: StateStore, source: string, refusalOf: RecordRefusal) {
+  constructor(store: StateStore, source: string) {
     this.store = store;
     this.source = source;
-    this.refusalOf = refusalOf;
   }
 
   async write(
@@ -93,9 +77,9 @@ class PersonWriter {
     try {
       await send();
     } catch (error) {
-      const reason = this.refusalOf(error);
-      if (reason === undefined) throw error;
-      this.refused.push({ externalId, reason });
+      const refusal = recordRefusalOf(error);
+      if (!refusal) throw error;
+      this.refused.push({ externalId, reason: refusal.reasons.join('; ') || 'refused by Okta' });
       return;
     }
     await this.store.confirmPeople(this.source, [{ externalId, ...confirm }], new Date().toISOString());
@@ -152,14 +136,19 @@ function valuesOf(profile: UpsertProfile): Record<string, string> {
   return Object.fromEntries(Object.entries(profile).filter(([, value]) => value !== null)) as Record<string, string>;
 }
 
-/** Replaces a person Okta has, creates one it has not (either way round when the store's belief was stale). */
+/**
+ * Replaces a person Okta has (PUT), creates one it has not (POST). Okta does not document what POST does for an
+ * externalId it has, so a person Okta may already have (the store knows them, or an earlier attempt's POST may have
+ * landed) is replaced first, and created only when Okta answers that it has no such user.
+ */
 async function upsertOne(
   okta: SingleRecordOkta,
   source: string,
   externalId: string,
   profile: Record<string, string>,
   known: boolean,
+  retried: boolean,
 ): Promise<void> {
-  if (known && (await okta.replaceUser(source, externalId, profile)) !== undefined) return;
-  await okta.createUser(source, externalId, profile);
+  if ((known || retried) && (await okta.replaceUser(source, { externalId, profile })) !== undefined) return;
+  await okta.createUser(source, { externalId, profile });
 }

@@ -36,13 +36,20 @@ export const FAST_PUSH: PushOptions = {
   uploadConcurrency: 4,
 };
 
-/** The coordinator's timings on the same scale. */
+/**
+ * The coordinator's timings on the same scale. Plans go through import sessions, whatever their size: the tests of
+ * the single-record fast path (test/sync/fast-path.test.ts) turn it on with FAST_PATH_COORDINATOR.
+ */
 export const FAST_COORDINATOR: CoordinatorOptions = {
   hrEventQuietMs: 300,
   hrEventMaxDelayMs: 2_000,
   approvalTimeoutMs: 60_000,
+  fastPathMaxPeople: 0,
   push: FAST_PUSH,
 };
+
+/** FAST_COORDINATOR with the fast path as configured by default: plans of up to 20 people go person by person. */
+export const FAST_PATH_COORDINATOR: CoordinatorOptions = { ...FAST_COORDINATOR, fastPathMaxPeople: 20 };
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 
@@ -78,6 +85,8 @@ export async function startPushHarness(
     rateLimitShare?: number;
     /** Start no in-process worker (a test that runs the worker in a child process). */
     noWorker?: boolean;
+    /** The coordinator's options (default FAST_COORDINATOR). */
+    coordinator?: CoordinatorOptions;
   } = {},
 ): Promise<PushHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-push-'));
@@ -112,7 +121,7 @@ export async function startPushHarness(
     okta,
     temporal: client,
     syncConfig,
-    defaults: { identitySourceId, taskQueue, coordinator: FAST_COORDINATOR },
+    defaults: { identitySourceId, taskQueue, coordinator: options.coordinator ?? FAST_COORDINATOR },
     ...(options.layoutLimits ? { layoutLimits: options.layoutLimits } : {}),
   };
   const worker = options.noWorker

@@ -48,7 +48,5 @@ export function outcomesOf(run: PlanningRun, scope: ReadonlySet<string>): { exte
 }
 
 function isDeactivated(run: PlanningRun, externalId: string): boolean {
-  return (
-    run.scratch.db.prepare('SELECT 1 FROM deactivations WHERE external_id = ?').get(externalId) !== undefined
-  );
+  return run.scratch.db.prepare('SELECT 1 FROM deactivations WHERE external_id = ?').get(externalId) !== undefined;
 }

@@ -1,0 +1,202 @@
+// The single-record fast path on the real stack (Temporal dev server, emulator, worker): small plans go person by
+// person through Okta's single-record API, leavers from HR webhooks skip the debounce and the export, and whatever
+// cannot go that way still goes through an import session.
+import { randomUUID } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { PlanningReport } from '../../activities/planning/report.ts';
+import type { HrEvent } from '../../activities/store/state-store.ts';
+import { notifyHrChanged } from '../../client/sync-client.ts';
+import {
+  approveUpdate,
+  coordinatorWorkflowId,
+  syncStatusQuery,
+  type CoordinatorOptions,
+  type SyncInput,
+  type SyncSummary,
+} from '../../contracts/sync-messages.ts';
+import { sync } from '../../workflows/sync.ts';
+import { FAST_PATH_COORDINATOR, harnessForTest, type PushHarness } from '../support/push-harness.ts';
+import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const history = (name: string) => fileURLToPath(new URL(`../histories/${name}.json`, import.meta.url));
+
+async function runSync(h: PushHarness, input: SyncInput = {}): Promise<SyncSummary> {
+  return (await h.client.workflow.execute(sync, {
+    taskQueue: h.taskQueue,
+    workflowId: uniqueWorkflowId('sync'),
+    args: [input],
+  })) as SyncSummary;
+}
+
+async function editExport(h: PushHarness, edit: (row: string[]) => string[] | undefined): Promise<void> {
+  const [header, ...rows] = (await readFile(h.hrExportPath, 'utf8')).trimEnd().split('\n');
+  const edited = rows.map((row) => edit(row.split(','))?.join(',')).filter((row) => row !== undefined);
+  await writeFile(h.hrExportPath, [header, ...edited].join('\n') + '\n');
+}
+
+const user = (h: PushHarness, externalId: string) =>
+  h.emulator.users({ identitySourceId: h.identitySourceId, externalId })[0];
+
+/** What the webhook receiver does with an event: store it, then signal the coordinator (leavers counted apart). */
+async function receiveHrEvent(
+  h: PushHarness,
+  coordinator: CoordinatorOptions,
+  event: Omit<HrEvent, 'eventId' | 'identitySourceId' | 'occurredAt'>,
+) {
+  const now = new Date().toISOString();
+  await h.store.recordHrEvents([
+    { ...event, eventId: randomUUID(), identitySourceId: h.identitySourceId, occurredAt: now, receivedAt: now },
+  ]);
+  const target = { identitySourceId: h.identitySourceId, taskQueue: h.taskQueue, options: coordinator };
+  await notifyHrChanged(h.client, target, 1, event.type === 'leaver' ? 1 : 0);
+}
+
+/** The Okta requests made since `seq`, as "METHOD /path-after-the-identity-source". */
+function requestsSince(h: PushHarness, seq: number): string[] {
+  const prefix = `/api/v1/identity-sources/${h.identitySourceId}`;
+  return h.emulator
+    .requests({ sinceSeq: seq })
+    .requests.map((r) => `${r.method} ${r.path.startsWith(prefix) ? r.path.slice(prefix.length) : r.path}`);
+}
+
+function lastSeq(h: PushHarness): number {
+  return h.emulator.requests().requests.at(-1)?.seq ?? 0;
+}
+
+describe('the single-record fast path', () => {
+  it('applies a small delta person by person, leavers first: no import session, Okta equals HR', async () => {
+    const h = await harnessForTest({ coordinator: FAST_PATH_COORDINATOR });
+    expect((await runSync(h)).push).toBeDefined(); // 50 people: an import session
+    const sessions = h.emulator.sessions({ identitySourceId: h.identitySourceId }).length;
+    expect(user(h, 'E1002')?.profile.mobilePhone).toBeDefined();
+    await editExport(h, (row) => {
+      if (row[0] === 'E1005') return undefined; // gone from HR
+      if (row[0] === 'E1003') row[7] = 'Principal Engineer';
+      if (row[0] === 'E1002') row[5] = ''; // HR cleared the mobile number
+      return row;
+    });
+    const since = lastSeq(h);
+
+    const summary = await runSync(h);
+
+    expect(summary.outcome).toBe('applied');
+    expect(summary.singleRecord).toEqual({ applied: 3 });
+    expect(summary.push).toBeUndefined();
+    expect(h.emulator.sessions({ identitySourceId: h.identitySourceId })).toHaveLength(sessions);
+    expect(requestsSince(h, since).filter((r) => !r.includes('/meta/schemas/'))).toEqual([
+      'GET /sessions',
+      'DELETE /users/E1005',
+      'PUT /users/E1002',
+      'PUT /users/E1003',
+    ]);
+    expect(user(h, 'E1005')?.status).toBe('DEACTIVATED');
+    expect(user(h, 'E1003')?.profile.title).toBe('Principal Engineer');
+    expect(user(h, 'E1002')?.profile).not.toHaveProperty('mobilePhone');
+    expect(user(h, 'E1002')?.profile.firstName).toBe('José');
+    expect((await h.store.getConfirmedUser(h.identitySourceId, 'E1005'))?.status).toBe('DEACTIVATED');
+    expect((await h.store.getConfirmedUser(h.identitySourceId, 'E1002'))?.profile).toMatchObject({ mobilePhone: null });
+    expect((await runSync(h)).outcome).toBe('nothing-to-do');
+  });
+
+  it('deactivates a leaver from HR webhooks at once: no debounce, no read of the export', async () => {
+    const coordinator = { ...FAST_PATH_COORDINATOR, hrEventQuietMs: 600_000, hrEventMaxDelayMs: 600_000 };
+    const h = await harnessForTest({ coordinator });
+    await runSync(h);
+    // A mover starts a ten-minute debounce; the export then becomes unreadable.
+    await receiveHrEvent(h, coordinator, { type: 'mover', externalId: 'E1003', record: { job_title: 'Chief Wizard' } });
+    await rename(h.hrExportPath, `${h.hrExportPath}.gone`);
+
+    await receiveHrEvent(h, coordinator, { type: 'leaver', externalId: 'E1004' });
+
+    await waitFor(() => user(h, 'E1004')?.status === 'DEACTIVATED', 'the leaver deactivated in Okta', 30_000);
+    const coordinatorHandle = h.client.workflow.getHandle(coordinatorWorkflowId(h.identitySourceId));
+    const status = await waitFor(async () => {
+      const s = await coordinatorHandle.query(syncStatusQuery);
+      return s.recent.length > 1 && s.phase === 'debouncing-hr-events' ? s : undefined;
+    }, 'the coordinator back to gathering HR events');
+    expect(status.recent[0]).toMatchObject({ outcome: 'applied', reasons: ['webhook'], singleRecord: { applied: 1 } });
+    // The mover still waits for its debounce; the leaver did not.
+    expect(status.pendingHrEvents).toBe(1);
+    expect(user(h, 'E1003')?.profile.title).not.toBe('Chief Wizard');
+    expect((await h.store.getConfirmedUser(h.identitySourceId, 'E1004'))?.status).toBe('DEACTIVATED');
+    await maybeSaveHistory(
+      h.client,
+      coordinatorWorkflowId(h.identitySourceId),
+      history('identity-source-coordinator-leaver-fast-path'),
+    );
+  });
+
+  it('holds leavers past the deactivation guardrail for approval, then applies them person by person', async () => {
+    const coordinator = { ...FAST_PATH_COORDINATOR, hrEventQuietMs: 600_000, hrEventMaxDelayMs: 600_000 };
+    const h = await harnessForTest({ coordinator });
+    await runSync(h);
+    const leavers = ['E1010', 'E1011', 'E1012', 'E1013', 'E1014', 'E1015'];
+    // 10 % of 50 people may leave without approval: the sixth leaver trips the guardrail.
+    for (const externalId of leavers) await receiveHrEvent(h, coordinator, { type: 'leaver', externalId });
+    const coordinatorHandle = h.client.workflow.getHandle(coordinatorWorkflowId(h.identitySourceId));
+    const held = await waitFor(async () => {
+      const s = await coordinatorHandle.query(syncStatusQuery);
+      return s.phase === 'awaiting-approval' ? s : undefined;
+    }, 'the leavers held for approval');
+    expect(held.current?.guardrails?.map((g) => g.guardrail)).toContain('too-many-deactivations-relative');
+    const stillActive = h.emulator.users({ identitySourceId: h.identitySourceId, status: 'ACTIVE' });
+    expect(stillActive.filter((u) => leavers.includes(u.externalId))).toHaveLength(leavers.length);
+
+    await coordinatorHandle.executeUpdate(approveUpdate, { args: [{ by: 'test' }] });
+
+    await waitFor(
+      () =>
+        h.emulator
+          .users({ identitySourceId: h.identitySourceId, status: 'DEACTIVATED' })
+          .filter((u) => leavers.includes(u.externalId)).length === leavers.length,
+      'every leaver deactivated',
+      30_000,
+    );
+    const sessions = h.emulator.sessions({ identitySourceId: h.identitySourceId });
+    expect(sessions).toHaveLength(1); // the first sync's only
+  });
+
+  it('syncs one named person now, whatever else changed in the export', async () => {
+    const h = await harnessForTest({ coordinator: FAST_PATH_COORDINATOR });
+    await runSync(h);
+    await editExport(h, (row) => {
+      if (row[0] === 'E1003') row[7] = 'Principal Engineer';
+      if (row[0] === 'E1004') row[7] = 'Staff Engineer';
+      return row;
+    });
+
+    const summary = await runSync(h, { externalIds: ['E1003'] });
+
+    expect(summary).toMatchObject({ outcome: 'applied', singleRecord: { applied: 1 } });
+    expect(user(h, 'E1003')?.profile.title).toBe('Principal Engineer');
+    expect(user(h, 'E1004')?.profile.title).not.toBe('Staff Engineer');
+    const report = JSON.parse(await readFile(summary.reportPath!, 'utf8')) as PlanningReport;
+    expect(report.people).toEqual([{ externalId: 'E1003', outcome: 'update' }]);
+    expect(report.counts).toMatchObject({ updates: 1, creates: 0, deactivations: 0 });
+    // The rest follows with the next sync.
+    expect((await runSync(h)).singleRecord).toEqual({ applied: 1 });
+    expect(user(h, 'E1004')?.profile.title).toBe('Staff Engineer');
+  });
+
+  it('hands a small plan to an import session while one is open, and Okta still ends equal to HR', async () => {
+    const h = await harnessForTest({ coordinator: FAST_PATH_COORDINATOR });
+    await runSync(h);
+    // A session left open by someone else: a single-record write must not race its upload.
+    const stale = await h.okta.createSession(h.identitySourceId);
+    await editExport(h, (row) => {
+      if (row[0] === 'E1003') row[7] = 'Principal Engineer';
+      return row;
+    });
+
+    const summary = await runSync(h);
+
+    expect(summary.outcome).toBe('applied');
+    expect(summary.singleRecord).toBeUndefined();
+    expect(summary.push?.sessionIds).toHaveLength(1);
+    expect(h.emulator.sessions({ id: stale.id })[0]?.status).toBe('CLOSED');
+    expect(user(h, 'E1003')?.profile.title).toBe('Principal Engineer');
+  });
+});
