@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'webhook-server': async () => (await import('./commands/webhook-server.ts')).registerWebhookServer,
   'webhook-send': async () => (await import('./commands/webhook-send.ts')).registerWebhookSend,
   sync: async () => (await import('./commands/sync.ts')).registerSync,
+  provision: async () => (await import('./commands/provision.ts')).registerProvision,
   status: async () => (await import('./commands/status.ts')).registerStatus,
   // One module registers both verbs.
   approve: async () => (await import('./commands/approval.ts')).registerApproval,

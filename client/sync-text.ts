@@ -26,6 +26,10 @@ export function renderSummary(summary: SyncSummary): string {
         `${totals.requestsUploaded} uploads, ${totals.rateLimitWaits} rate-limit waits`,
     );
   }
+  if (summary.singleRecord) {
+    out.push(`  applied   ${summary.singleRecord.applied} people through Okta's single-record API (no import session)`);
+  }
+  for (const r of summary.refused ?? []) out.push(`  refused   ${r.externalId} by Okta: ${r.reason}`);
   if (summary.error) out.push(`  error     ${summary.error}`);
   if (summary.reportPath) out.push(`  report    ${summary.reportPath}`);
   out.push(
