@@ -24,12 +24,16 @@ export interface SyncStart {
   identitySourceId?: string;
   mode?: SyncMode;
   dryRun?: boolean;
+  externalIds?: string[];
 }
 
 /** A `sync` workflow: one request handed to the coordinator. `from` says who asked ("the CLI", "schedule …"). */
 export function syncMetadata(start: SyncStart, from: string): StartMetadata {
   const source = start.identitySourceId ?? 'the default identity source';
-  const kind = `${start.dryRun ? 'dry-run ' : ''}${start.mode ?? 'delta'} sync`;
+  const people = start.externalIds?.length
+    ? ` for ${start.externalIds.length === 1 ? start.externalIds[0] : `${start.externalIds.length} people`}`
+    : '';
+  const kind = `${start.dryRun ? 'dry-run ' : ''}${start.mode ?? 'delta'} sync${people}`;
   return {
     staticSummary: `${kind} of ${source} from ${from}`,
     staticDetails:
