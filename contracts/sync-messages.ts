@@ -184,6 +184,20 @@ export interface RequestInProgress extends SyncRequest {
 /** The coordinator workflow's signature (workflows/identity-source-coordinator.ts). */
 export type IdentitySourceCoordinatorWorkflow = (input: CoordinatorInput) => Promise<void>;
 
+/** People named by externalId travel through workflow history: ids only, and a bounded number of them. */
+export const MAX_PEOPLE_NAMED = 1000;
+
+/** What is wrong with a list of externalIds a sync is limited to (never quoting one), or undefined. */
+export function externalIdsProblem(people: unknown): string | undefined {
+  if (!Array.isArray(people) || people.length === 0 || people.length > MAX_PEOPLE_NAMED) {
+    return `externalIds must list 1 to ${MAX_PEOPLE_NAMED} people`;
+  }
+  const bad = people.findIndex((id) => typeof id !== 'string' || id.trim() === '' || id.length > 512);
+  return bad < 0
+    ? undefined
+    : `externalIds[${bad}] is not an externalId (a non-empty string of at most 512 characters)`;
+}
+
 /** Coordinator workflow id for an identity source: one per source, so at most one run talks to Okta for it. */
 export function coordinatorWorkflowId(identitySourceId: string): string {
   return `hr-okta-sync/${identitySourceId}`;

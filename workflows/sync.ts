@@ -1,6 +1,7 @@
 import { ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CoordinationActivities } from '../activities/coordination/coordination-activities.ts';
 import {
+  externalIdsProblem,
   requestFinishedSignal,
   type RequestAccepted,
   type SyncInput,
@@ -22,6 +23,8 @@ const coordination = proxyActivities<Pick<CoordinationActivities, 'syncDefaults'
  * with the source's coordinator, so that however many are started, one run at a time does the work.
  */
 export async function sync(input: SyncInput = {}): Promise<SyncSummary | RequestAccepted> {
+  const problem = input.externalIds === undefined ? undefined : externalIdsProblem(input.externalIds);
+  if (problem) throw ApplicationFailure.create({ type: 'InvalidSyncInput', message: problem, nonRetryable: true });
   const identitySourceId = input.identitySourceId ?? (await coordination.syncDefaults()).identitySourceId;
   // The outcome may arrive before the activity that queued the request reports back: keep every one by request id.
   const finished = new Map<string, SyncSummary>();

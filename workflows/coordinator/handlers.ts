@@ -7,6 +7,7 @@ import {
   requestSyncUpdate,
   syncStatusQuery,
   type Decision,
+  externalIdsProblem,
   type SyncRequest,
 } from '../../contracts/sync-messages.ts';
 import type { CoordinatorState } from './coordinator-state.ts';
@@ -20,6 +21,8 @@ export function registerHandlers(state: CoordinatorState): void {
       validator: (request: SyncRequest) => {
         if (request.mode !== 'delta' && request.mode !== 'full')
           throw new Error(`unknown sync mode ${String(request.mode)}`);
+        const problem = request.people === undefined ? undefined : externalIdsProblem(request.people);
+        if (problem) throw new Error(problem);
       },
     },
   );
