@@ -138,8 +138,9 @@ function valuesOf(profile: UpsertProfile): Record<string, string> {
 
 /**
  * Replaces a person Okta has (PUT), creates one it has not (POST). Okta does not document what POST does for an
- * externalId it has, so a person Okta may already have (the store knows them, or an earlier attempt's POST may have
- * landed) is replaced first, and created only when Okta answers that it has no such user.
+ * externalId it has: a person the store does not know is created, and replaced when Okta refuses the create because
+ * the person exists (an earlier attempt's POST that landed, or a record the store lost); a retried attempt replaces
+ * first for the same reason.
  */
 async function upsertOne(
   okta: SingleRecordOkta,
@@ -149,6 +150,12 @@ async function upsertOne(
   known: boolean,
   retried: boolean,
 ): Promise<void> {
-  if ((known || retried) && (await okta.replaceUser(source, { externalId, profile })) !== undefined) return;
-  await okta.createUser(source, { externalId, profile });
+  const user = { externalId, profile };
+  if ((known || retried) && (await okta.replaceUser(source, user)) !== undefined) return;
+  try {
+    await okta.createUser(source, user);
+  } catch (error) {
+    const exists = recordRefusalOf(error)?.reasons.some((reason) => /already exists?/i.test(reason));
+    if (!exists || (await okta.replaceUser(source, user)) === undefined) throw error;
+  }
 }
