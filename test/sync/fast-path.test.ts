@@ -184,8 +184,17 @@ describe('the single-record fast path', () => {
   it('hands a small plan to an import session while one is open, and Okta still ends equal to HR', async () => {
     const h = await harnessForTest({ coordinator: FAST_PATH_COORDINATOR });
     await runSync(h);
-    // A session left open by someone else: a single-record write must not race its upload.
+    // A session left open by a run of ours that crashed: a single-record write must not race its uploads.
     const stale = await h.okta.createSession(h.identitySourceId);
+    await h.store.recordSessionOpened({
+      identitySourceId: h.identitySourceId,
+      oktaSessionId: stale.id,
+      planId: 'plan-of-a-crashed-run',
+      sessionIndex: 0,
+      workflowId: uniqueWorkflowId('crashed-push'),
+      runId: randomUUID(),
+      openedAt: new Date().toISOString(),
+    });
     await editExport(h, (row) => {
       if (row[0] === 'E1003') row[7] = 'Principal Engineer';
       return row;
