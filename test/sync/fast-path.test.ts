@@ -99,6 +99,11 @@ describe('the single-record fast path', () => {
     expect((await h.store.getConfirmedUser(h.identitySourceId, 'E1005'))?.status).toBe('DEACTIVATED');
     expect((await h.store.getConfirmedUser(h.identitySourceId, 'E1002'))?.profile).toMatchObject({ mobilePhone: null });
     expect((await runSync(h)).outcome).toBe('nothing-to-do');
+    await maybeSaveHistory(
+      h.client,
+      coordinatorWorkflowId(h.identitySourceId),
+      history('identity-source-coordinator-delta-fast-path'),
+    );
   });
 
   it('deactivates a leaver from HR webhooks at once: no debounce, no read of the export', async () => {
