@@ -169,9 +169,9 @@ async function gatherHrEvents(state: CoordinatorState): Promise<boolean> {
   return true;
 }
 
-/** Leavers from HR webhooks wait for no debounce (a run with the fast path only). */
+/** Leavers from HR webhooks wait for no debounce (a run with the fast path, and the fast path not turned off). */
 function leaversWaiting(state: CoordinatorState): boolean {
-  return state.fastPath && state.pendingLeavers > 0;
+  return state.fastPath && state.options.fastPathMaxPeople > 0 && state.pendingLeavers > 0;
 }
 
 /** Hands the queue, the recent outcomes and the pending HR events over to a fresh run with a short history. */

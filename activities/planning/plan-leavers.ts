@@ -10,6 +10,12 @@ import { emptyCounts } from './stages/planning-run.ts';
 
 /** The guardrails a plan of leavers alone can trip: it reads no export, so only its deactivations are judged. */
 const DEACTIVATION_GUARDRAILS = new Set(['too-many-deactivations', 'too-many-deactivations-relative']);
+/**
+ * Leavers come one request at a time, so each plan alone would rarely trip a deactivation guardrail: a burst of
+ * leaver events (an HR system gone wrong) would be applied a few at a time. The guardrails therefore count the
+ * deactivations Okta confirmed in the last hour too.
+ */
+const DEACTIVATION_WINDOW_MS = 3_600_000;
 
 /**
  * Plans the leavers among the pending HR events without reading the HR export: a person whose latest event is a
@@ -33,14 +39,17 @@ export async function planLeavers(
       deactivations.push(externalId);
   }
   const { active } = await store.countConfirmedUsers(identitySourceId);
+  const since = new Date(Date.now() - DEACTIVATION_WINDOW_MS).toISOString();
+  const recent = deactivations.length > 0 ? await store.countDeactivatedSince(identitySourceId, since) : 0;
   const guardrails = evaluateGuardrails(
     {
       recordsRead: 0,
       validActive: 0,
       invalid: 0,
       unidentified: 0,
-      deactivations: deactivations.length,
-      confirmedActive: active,
+      deactivations: deactivations.length + recent,
+      // Okta's active users as they were before the last hour's deactivations.
+      confirmedActive: active + recent,
       fields: [],
       mappedFields: [],
     },

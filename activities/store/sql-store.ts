@@ -489,6 +489,14 @@ export class SqlStateStore implements StateStore {
     });
   }
 
+  async countDeactivatedSince(identitySourceId: string, since: string): Promise<number> {
+    const [row] = await this.#db.all<{ n: number | string }>(
+      "SELECT COUNT(*) AS n FROM confirmed_users WHERE identity_source_id = ? AND status = 'DEACTIVATED' AND confirmed_at >= ?",
+      [identitySourceId, since],
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async countConfirmedUsers(identitySourceId: string): Promise<{ active: number; deactivated: number }> {
     const rows = await this.#db.all<{ status: string; n: number | string }>(
       'SELECT status, COUNT(*) AS n FROM confirmed_users WHERE identity_source_id = ? GROUP BY status',

@@ -254,6 +254,8 @@ export interface StateStore {
    * person with the fingerprint and profile sent, a DEACTIVATED one keeping the fingerprint it had.
    */
   confirmPeople(identitySourceId: string, people: ConfirmedPerson[], confirmedAt: string): Promise<void>;
+  /** How many users were confirmed DEACTIVATED at or after `since` (ISO), by any plan. */
+  countDeactivatedSince(identitySourceId: string, since: string): Promise<number>;
   streamConfirmedGroups(identitySourceId: string): AsyncIterable<ConfirmedGroup>;
   streamConfirmedMemberships(identitySourceId: string): AsyncIterable<PlannedMembership>;
 

@@ -284,6 +284,9 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       });
       expect(await store.countConfirmedUsers('0oa1')).toEqual({ active: 0, deactivated: 2 });
       expect(await store.countConfirmedUsers('0oa2')).toEqual({ active: 0, deactivated: 0 });
+      expect(await store.countDeactivatedSince('0oa1', '2026-01-02T00:00:00.000Z')).toBe(2);
+      expect(await store.countDeactivatedSince('0oa1', '2026-01-02T00:00:00.001Z')).toBe(0);
+      expect(await store.countDeactivatedSince('0oa2', '2026-01-01T00:00:00.000Z')).toBe(0);
     });
 
     it('confirms each request once when two stores confirm the same range at the same time', async () => {
