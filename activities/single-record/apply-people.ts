@@ -1,6 +1,6 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { recordRefusalOf } from '../../contracts/okta-failure-types.ts';
+import { isOktaFailure, OKTA_FAILURE, recordRefusalOf } from '../../contracts/okta-failure-types.ts';
 import type { ApplyPeopleResult, RefusedRecord } from '../../contracts/single-record-messages.ts';
 import type { IdentitySourceClient } from '../okta/identity-source-client.ts';
 import type { ConfirmedUser, PlanHeader, PlannedUpsert, StateStore, UpsertProfile } from '../store/state-store.ts';
@@ -31,28 +31,38 @@ export function applyPeopleActivity({ store, okta }: { store: StateStore; okta: 
     if (handBack) return { outcome: 'needs-session', reason: handBack, applied: 0, refused: [] };
 
     const writer = new PersonWriter(store, source);
-    for (const externalId of deactivations) {
-      if (deactivatedByThisPlan(confirmed.get(externalId), plan)) {
-        writer.applied++;
-        continue;
+    try {
+      for (const externalId of deactivations) {
+        if (deactivatedByThisPlan(confirmed.get(externalId), plan)) {
+          writer.applied++;
+          continue;
+        }
+        await writer.write(externalId, { status: 'DEACTIVATED' }, async () => {
+          await okta.deleteUser(source, externalId);
+        });
       }
-      await writer.write(externalId, { status: 'DEACTIVATED' }, async () => {
-        await okta.deleteUser(source, externalId);
-      });
-    }
-    for (const upsert of upserts) {
-      if (upsertedByThisPlan(confirmed.get(upsert.externalId), upsert, plan)) {
-        writer.applied++;
-        continue;
+      for (const upsert of upserts) {
+        if (upsertedByThisPlan(confirmed.get(upsert.externalId), upsert, plan)) {
+          writer.applied++;
+          continue;
+        }
+        const profile = valuesOf(upsert.profile);
+        const known = confirmed.has(upsert.externalId);
+        const confirm = { status: 'ACTIVE', fingerprint: upsert.fingerprint, profile: upsert.profile } as const;
+        await writer.write(upsert.externalId, confirm, () =>
+          upsertOne(okta, source, upsert.externalId, profile, known, attempt > 1),
+        );
       }
-      const profile = valuesOf(upsert.profile);
-      const known = confirmed.has(upsert.externalId);
-      const confirm = { status: 'ACTIVE', fingerprint: upsert.fingerprint, profile: upsert.profile } as const;
-      await writer.write(upsert.externalId, confirm, () =>
-        upsertOne(okta, source, upsert.externalId, profile, known, attempt > 1),
-      );
+    } catch (error) {
+      // A session opened since the check (by another tool: ours run one at a time): the session path waits for it.
+      if (!isOktaFailure(error, OKTA_FAILURE.blockedBySession)) throw error;
+      return {
+        outcome: 'needs-session',
+        reason: 'Okta refused a write while an import session is open',
+        ...writer.done(),
+      };
     }
-    return { outcome: 'applied', applied: writer.applied, refused: writer.refused };
+    return { outcome: 'applied', ...writer.done() };
   };
 }
 
@@ -66,6 +76,10 @@ class PersonWriter {
   constructor(store: StateStore, source: string) {
     this.store = store;
     this.source = source;
+  }
+
+  done(): { applied: number; refused: RefusedRecord[] } {
+    return { applied: this.applied, refused: this.refused };
   }
 
   async write(
