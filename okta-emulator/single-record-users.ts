@@ -29,23 +29,7 @@ export function createUser({ org, route, body, now }: SingleRecordRequest): Sing
   const externalId = requireExternalId(request.externalId, 'externalId', MAX_EXTERNAL_ID);
   const profile = checkedProfile(source, request.profile, 'clears');
   refuseDuringImport(org, source.id, now);
-  const existing = source.users.get(externalId);
-  if (existing && isPresent(org, existing)) {
-    if (org.singleRecord.createExisting === 'conflict') {
-      throw validationFailed(
-        'externalId',
-        'externalId: a user with this externalId already exists in the identity source',
-      );
-    }
-    write(org, existing, mergeProfile(existing.profile, profile), now);
-  } else if (existing) {
-    // The Okta user of a deleted identity-source user comes back, reactivated, as an import would bring it back.
-    write(org, existing, mergeProfile(undefined, profile), now);
-  } else {
-    source.users.set(externalId, newUser(externalId, mergeProfile(undefined, profile), now));
-    org.version++;
-  }
-  return { status: 200, body: userBody(source, source.users.get(externalId) as UserRecord) };
+  return { status: 200, body: userBody(source, storeCreated(org, source, externalId, profile, now)) };
 }
 
 export function getUser({ org, route, now }: SingleRecordRequest): SingleRecordAnswer {
@@ -119,6 +103,29 @@ function checkedProfile(source: IdentitySource, value: unknown, nulls: NullInBul
   const errors = userProfileErrors(profile, profile, new Set(source.customAttributes), nulls);
   if (errors.length > 0) throw profileInvalid(errors);
   return profile;
+}
+
+/** A create: a new user, a deleted one back, or (`createExisting: 'upsert'`) an update of a present one. */
+function storeCreated(org: Org, source: IdentitySource, externalId: string, profile: Profile, now: number): UserRecord {
+  const existing = source.users.get(externalId);
+  if (!existing) {
+    const user = newUser(externalId, mergeProfile(undefined, profile), now);
+    source.users.set(externalId, user);
+    org.version++;
+    return user;
+  }
+  if (!isPresent(org, existing)) {
+    // The Okta user of a deleted identity-source user comes back, reactivated, as an import would bring it back.
+    write(org, existing, mergeProfile(undefined, profile), now);
+  } else if (org.singleRecord.createExisting === 'upsert') {
+    write(org, existing, mergeProfile(existing.profile, profile), now);
+  } else {
+    throw validationFailed(
+      'externalId',
+      'externalId: a user with this externalId already exists in the identity source',
+    );
+  }
+  return existing;
 }
 
 /** Stores a new profile; a write to a deactivated user (`deletedUsers: 'kept'`) reactivates it, as an upsert does. */

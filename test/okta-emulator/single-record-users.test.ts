@@ -44,6 +44,7 @@ afterAll(() => emulator.stop());
 beforeEach(async () => {
   await admin(emulator, '/reset', {});
   await admin(emulator, '/settings', {
+    durations: { importProcessingMs: 50 },
     singleRecord: {
       createExisting: 'conflict',
       deleteStatus: 204,
