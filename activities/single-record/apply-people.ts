@@ -1,4 +1,4 @@
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isOktaFailure, OKTA_FAILURE, recordRefusalOf } from '../../contracts/okta-failure-types.ts';
 import type { ApplyPeopleResult, RefusedRecord } from '../../contracts/single-record-messages.ts';
@@ -25,7 +25,6 @@ export function applyPeopleActivity({ store, okta }: { store: StateStore; okta: 
     const plan = await store.getPlan(input.planId);
     if (!plan) throw ApplicationFailure.nonRetryable(`No plan ${input.planId} in the state store`, 'PlanNotFound');
     const source = plan.identitySourceId;
-    const { attempt } = activityInfo();
     const { upserts, deactivations, confirmed } = await readPlan(store, plan);
     const handBack = await reasonForSession(okta, plan, upserts, confirmed);
     if (handBack) return { outcome: 'needs-session', reason: handBack, applied: 0, refused: [] };
@@ -50,7 +49,7 @@ export function applyPeopleActivity({ store, okta }: { store: StateStore; okta: 
         const known = confirmed.has(upsert.externalId);
         const confirm = { status: 'ACTIVE', fingerprint: upsert.fingerprint, profile: upsert.profile } as const;
         await writer.write(upsert.externalId, confirm, () =>
-          upsertOne(okta, source, upsert.externalId, profile, known, attempt > 1),
+          upsertOne(okta, source, upsert.externalId, profile, known),
         );
       }
     } catch (error) {
@@ -153,8 +152,8 @@ function valuesOf(profile: UpsertProfile): Record<string, string> {
 /**
  * Replaces a person Okta has (PUT), creates one it has not (POST). Okta does not document what POST does for an
  * externalId it has: a person the store does not know is created, and replaced when Okta refuses the create because
- * the person exists (an earlier attempt's POST that landed, or a record the store lost); a retried attempt replaces
- * first for the same reason.
+ * the person exists (the create of an earlier attempt that landed before its answer was lost, or a record the store
+ * lost); a known person Okta no longer has is created.
  */
 async function upsertOne(
   okta: SingleRecordOkta,
@@ -162,10 +161,9 @@ async function upsertOne(
   externalId: string,
   profile: Record<string, string>,
   known: boolean,
-  retried: boolean,
 ): Promise<void> {
   const user = { externalId, profile };
-  if ((known || retried) && (await okta.replaceUser(source, user)) !== undefined) return;
+  if (known && (await okta.replaceUser(source, user)) !== undefined) return;
   try {
     await okta.createUser(source, user);
   } catch (error) {
