@@ -14,6 +14,17 @@ function writesSince(h: PushHarness, seq: number): string[] {
     .map((r) => `${r.method} ${r.path.slice(prefix.length)} ${r.status}`);
 }
 
+/** One attempt of the activity, as Temporal would run it (`attempt` says which). */
+function run(
+  activity: ReturnType<typeof applyPeopleActivity>,
+  planId: string,
+  info: { attempt?: number } = {},
+): Promise<ApplyPeopleResult> {
+  return new MockActivityEnvironment(info).run<[{ planId: string }], ApplyPeopleResult, typeof activity>(activity, {
+    planId,
+  });
+}
+
 const lastSeq = (h: PushHarness) => h.emulator.requests().requests.at(-1)?.seq ?? 0;
 
 describe('applyPeople', () => {
@@ -29,12 +40,8 @@ describe('applyPeople', () => {
     h.emulator.setFaults({ script: [{ endpoint: 'create-user', nth: 2, action: 'drop', applyBeforeDrop: true }] });
     const since = lastSeq(h);
 
-    await expect(new MockActivityEnvironment({ attempt: 1 }).run(applyPeople, { planId: plan.planId })).rejects.toThrow(
-      /no answer from Okta/,
-    );
-    const retried = (await new MockActivityEnvironment({ attempt: 2 }).run(applyPeople, {
-      planId: plan.planId,
-    })) as ApplyPeopleResult;
+    await expect(run(applyPeople, plan.planId, { attempt: 1 })).rejects.toThrow(/no answer from Okta/);
+    const retried = await run(applyPeople, plan.planId, { attempt: 2 });
 
     expect(retried).toEqual({ outcome: 'applied', applied: 3, refused: [] });
     expect(writesSince(h, since)).toEqual([
@@ -67,7 +74,7 @@ describe('applyPeople', () => {
       deactivations: [],
     });
 
-    const result = (await new MockActivityEnvironment().run(applyPeople, { planId: plan.planId })) as ApplyPeopleResult;
+    const result = await run(applyPeople, plan.planId);
 
     expect(result.outcome).toBe('applied');
     expect(result.applied).toBe(1);
@@ -92,7 +99,7 @@ describe('applyPeople', () => {
     const session = await h.okta.createSession(h.identitySourceId);
     const since = lastSeq(h);
 
-    const open = (await new MockActivityEnvironment().run(applyPeople, { planId: plan.planId })) as ApplyPeopleResult;
+    const open = await run(applyPeople, plan.planId);
 
     expect(open).toMatchObject({ outcome: 'needs-session', applied: 0 });
     expect(open.reason).toContain(session.id);
