@@ -19,6 +19,19 @@ export interface PushOptions {
   heartbeatTimeoutMs?: number;
   /** The task queue of the activities that call Okta (rate-capped by the server); default the workflow's own. */
   oktaTaskQueue?: string;
+  /**
+   * Read-back after each COMPLETED import (GET /users/{externalId}): a session of at most this many people is read back
+   * whole; a bigger one this many, spread over the session, plus every deactivation and every upsert that clears an
+   * attribute. Default 100.
+   */
+  readBackSample?: number;
+  /** Read-backs per session at most, those that must be read first; 0 turns read-back off. Default 1000. */
+  readBackMaxPerSession?: number;
+  /**
+   * Whether a deactivated person must read back as gone (404). Off for an Okta that still answers GET for deactivated
+   * users, where a read cannot tell them from active ones. Default true.
+   */
+  readBackDeactivations?: boolean;
 }
 
 export interface PushPlanInput {
@@ -47,6 +60,36 @@ export interface PushTotals {
   rateLimitWaits: number;
   fiveMinuteWaits: number;
   staleSessionsCancelled: number;
+  /** People read back after their import (GET /users/{externalId}). */
+  recordsReadBack?: number;
+  /** People Okta did not apply as sent (found by read-back): kept pending, not confirmed, sent again next time. */
+  recordsRefusedByOkta?: number;
+  /** People whose clearing Okta ignored in the bulk import, cleared since with a single-record replace. */
+  recordsRepaired?: number;
+}
+
+/**
+ * A person Okta did not apply as sent, found by read-back: `missing` (an upsert Okta does not have), `differs` (the
+ * attributes whose values are not what was sent: names only, never values), `still-active` (a deactivation Okta
+ * still answers for), or `refused` (Okta refused the single-record repair; `reasons` in Okta's words, without values).
+ */
+export interface RefusedByOkta {
+  externalId: string;
+  problem: 'missing' | 'differs' | 'still-active' | 'refused';
+  attributes?: string[];
+  reasons?: string[];
+  sessionIndex?: number;
+}
+
+/** What the read-back of one COMPLETED import found. */
+export interface ReadBackResult {
+  /** People read. */
+  checked: number;
+  /** People of the session not read (over the sample or the maximum): confirmed without a check. */
+  unchecked: number;
+  /** People whose ignored clearing was repaired with a single-record replace (and read right). */
+  repaired: number;
+  refused: RefusedByOkta[];
 }
 
 /** What a run hands to the next after continue-as-new. */
@@ -62,6 +105,8 @@ export interface CarriedState {
   pendingImport?: { sessionIndex: number; sessionId: string; firstPollAt?: number };
   /** What the imports of this run took so far, for the next one's estimate (see ImportTimes). */
   importTimes?: ImportTimes;
+  /** People Okta did not apply as sent, found so far. */
+  refusedByOkta?: RefusedByOkta[];
 }
 
 /**
@@ -110,6 +155,8 @@ export interface PushResult {
   status: 'applied';
   sessions: SessionSummary[];
   totals: PushTotals;
+  /** People Okta did not apply as sent: not confirmed, so the next delta plan sends them again. */
+  refusedByOkta?: RefusedByOkta[];
   startedAt: string;
   finishedAt: string;
 }

@@ -301,10 +301,18 @@ export class SqlStateStore implements StateStore {
     return readLayout(this.#db, planId);
   }
 
-  async confirmRequests(planId: string, from: number, to: number, confirmedAt: string): Promise<void> {
+  async confirmRequests(
+    planId: string,
+    from: number,
+    to: number,
+    confirmedAt: string,
+    exceptUsers: string[] = [],
+  ): Promise<void> {
     const plan = await this.getPlan(planId);
     if (!plan) throw new Error(`no plan ${planId}`);
     const source = plan.identitySourceId;
+    // People Okta did not apply as sent keep their confirmed record, so the next delta plan sends them again.
+    const notExcepted = exceptUsers.length > 0 ? ` AND key1 NOT IN (${exceptUsers.map(() => '?').join(', ')})` : '';
     await this.#db.transaction(async (tx) => {
       const requests = await tx.all<RequestRow>(
         `SELECT * FROM push_requests WHERE plan_id = ? AND request_index >= ? AND request_index < ? AND confirmed_at IS NULL ORDER BY request_index${this.#forUpdate}`,
@@ -322,20 +330,20 @@ export class SqlStateStore implements StateStore {
           case 'USER_UPSERT':
             await tx.run(
               `INSERT INTO confirmed_users (identity_source_id, external_id, fingerprint, status, confirmed_at, profile)
-               SELECT ?, key1, fingerprint, 'ACTIVE', ?, ${this.#itemProfile} ${items}
+               SELECT ?, key1, fingerprint, 'ACTIVE', ?, ${this.#itemProfile} ${items}${notExcepted}
                ON CONFLICT (identity_source_id, external_id) DO UPDATE
                SET fingerprint = excluded.fingerprint, status = 'ACTIVE', confirmed_at = excluded.confirmed_at,
                  profile = excluded.profile`,
-              [source, confirmedAt, ...range],
+              [source, confirmedAt, ...range, ...exceptUsers],
             );
             break;
           case 'USER_DEACTIVATE':
             await tx.run(
               `INSERT INTO confirmed_users (identity_source_id, external_id, fingerprint, status, confirmed_at)
-               SELECT ?, key1, '', 'DEACTIVATED', ? ${items}
+               SELECT ?, key1, '', 'DEACTIVATED', ? ${items}${notExcepted}
                ON CONFLICT (identity_source_id, external_id) DO UPDATE
                SET status = 'DEACTIVATED', confirmed_at = excluded.confirmed_at`,
-              [source, confirmedAt, ...range],
+              [source, confirmedAt, ...range, ...exceptUsers],
             );
             break;
           case 'GROUP_UPSERT':
@@ -495,6 +503,19 @@ export class SqlStateStore implements StateStore {
       [identitySourceId, since],
     );
     return Number(row?.n ?? 0);
+  }
+
+  async markUsersUnconfirmed(identitySourceId: string, externalIds: string[]): Promise<number> {
+    let changed = 0;
+    for (let at = 0; at < externalIds.length; at += SAVE_BATCH) {
+      const batch = externalIds.slice(at, at + SAVE_BATCH);
+      changed += await this.#db.run(
+        `UPDATE confirmed_users SET fingerprint = '', status = 'ACTIVE'
+         WHERE identity_source_id = ? AND external_id IN (${batch.map(() => '?').join(', ')})`,
+        [identitySourceId, ...batch],
+      );
+    }
+    return changed;
   }
 
   async countConfirmedUsers(identitySourceId: string): Promise<{ active: number; deactivated: number }> {

@@ -219,8 +219,10 @@ export interface StateStore {
    * fingerprint, deactivations DEACTIVATED, groups and memberships likewise. Called only for requests whose session
    * Okta reported COMPLETED. Idempotent per request: confirming a request twice changes nothing the second time.
    * (By requests, not by session index, because a run may move requests to another session than laid out.)
+   * `exceptUsers`: people whose upsert or deactivation Okta did not apply as sent (found by read-back); their confirmed
+   * record stays as it was, so the next delta plan sends them again.
    */
-  confirmRequests(planId: string, from: number, to: number, confirmedAt: string): Promise<void>;
+  confirmRequests(planId: string, from: number, to: number, confirmedAt: string, exceptUsers?: string[]): Promise<void>;
   /** How many requests of the plan are confirmed. */
   countConfirmedRequests(planId: string): Promise<number>;
   /**
@@ -256,6 +258,11 @@ export interface StateStore {
   confirmPeople(identitySourceId: string, people: ConfirmedPerson[], confirmedAt: string): Promise<void>;
   /** How many users were confirmed DEACTIVATED at or after `since` (ISO), by any plan. */
   countDeactivatedSince(identitySourceId: string, since: string): Promise<number>;
+  /**
+   * Forgets what Okta confirmed of these people's profiles (fingerprint emptied, counted as active), so that the next
+   * delta plan sends each again: upserted if HR has them, deactivated if not. Returns how many the store knew.
+   */
+  markUsersUnconfirmed(identitySourceId: string, externalIds: string[]): Promise<number>;
   streamConfirmedGroups(identitySourceId: string): AsyncIterable<ConfirmedGroup>;
   streamConfirmedMemberships(identitySourceId: string): AsyncIterable<PlannedMembership>;
 

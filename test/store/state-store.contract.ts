@@ -289,6 +289,43 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       expect(await store.countDeactivatedSince('0oa2', '2026-01-01T00:00:00.000Z')).toBe(0);
     });
 
+    it('confirms requests except the people Okta did not apply, and forgets what it confirmed of people', async () => {
+      const store = await open();
+      const first = await store.savePlan({
+        identitySourceId: '0oa1',
+        mode: 'delta',
+        upserts: Array.from({ length: 4 }, (_, i) => upsert(i)),
+        deactivations: [],
+      });
+      await store.savePushLayout(first.planId, layout(first.counts, 200));
+      await store.confirmRequests(first.planId, 0, 1, '2026-01-01T00:00:00.000Z');
+      const second = await store.savePlan({
+        identitySourceId: '0oa1',
+        mode: 'delta',
+        upserts: [upsert(0, 2), upsert(1, 2), upsert(9)],
+        deactivations: ['E000002', 'E000003'],
+      });
+      await store.savePushLayout(second.planId, layout(second.counts, 200));
+      await store.confirmRequests(second.planId, 0, 2, '2026-01-02T00:00:00.000Z', ['E000001', 'E000009', 'E000003']);
+      expect(await store.countConfirmedRequests(second.planId)).toBe(2);
+      expect((await store.getConfirmedUser('0oa1', 'E000000'))?.fingerprint).toBe('fp-E000000-v2');
+      // The excepted keep what was confirmed before: v1, never known, still active.
+      expect((await store.getConfirmedUser('0oa1', 'E000001'))?.fingerprint).toBe('fp-E000001-v1');
+      expect(await store.getConfirmedUser('0oa1', 'E000009')).toBeUndefined();
+      expect((await store.getConfirmedUser('0oa1', 'E000002'))?.status).toBe('DEACTIVATED');
+      expect((await store.getConfirmedUser('0oa1', 'E000003'))?.status).toBe('ACTIVE');
+
+      expect(await store.markUsersUnconfirmed('0oa1', ['E000000', 'E000002', 'E000404'])).toBe(2);
+      expect(await store.getConfirmedUser('0oa1', 'E000000')).toMatchObject({
+        fingerprint: '',
+        status: 'ACTIVE',
+        profile: upsert(0, 2).profile,
+      });
+      expect((await store.getConfirmedUser('0oa1', 'E000002'))?.status).toBe('ACTIVE');
+      expect((await store.getConfirmedUser('0oa1', 'E000001'))?.fingerprint).toBe('fp-E000001-v1');
+      expect(await store.markUsersUnconfirmed('0oa2', ['E000000'])).toBe(0);
+    });
+
     it('confirms each request once when two stores confirm the same range at the same time', async () => {
       const url = await freshDatabase();
       const [a, b] = [await open(url), await open(url)];
