@@ -25,6 +25,12 @@ export function renderSummary(summary: SyncSummary): string {
       `  pushed    ${totals.recordsApplied} records applied in ${summary.push?.sessionIds?.length ?? '?'} session(s), ` +
         `${totals.requestsUploaded} uploads, ${totals.rateLimitWaits} rate-limit waits`,
     );
+    if (totals.recordsReadBack !== undefined) {
+      out.push(
+        `  read back ${totals.recordsReadBack} records: ${totals.recordsRefusedByOkta ?? 0} not applied by Okta ` +
+          `(pending, sent again next sync), ${totals.recordsRepaired ?? 0} clearings repaired`,
+      );
+    }
   }
   if (summary.singleRecord) {
     out.push(`  applied   ${summary.singleRecord.applied} people through Okta's single-record API (no import session)`);

@@ -14,7 +14,12 @@ export function coordinatorOptionsOf(config: ServiceConfig): CoordinatorOptions 
     approvalTimeoutMs: milliseconds(coordinator.approvalTimeout),
     idleTimeoutMs: milliseconds(coordinator.idleTimeout),
     fastPathMaxPeople: coordinator.fastPathMaxPeople,
-    push: { oktaTaskQueue: config.temporal.oktaTaskQueue },
+    push: {
+      oktaTaskQueue: config.temporal.oktaTaskQueue,
+      readBackSample: config.okta.readBack.sample,
+      readBackMaxPerSession: config.okta.readBack.maxPerSession,
+      readBackDeactivations: config.okta.readBack.deactivations,
+    },
   };
 }
 

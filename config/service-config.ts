@@ -217,6 +217,32 @@ const CoordinatorSection = z
     'hrEventQuiet must not be longer than hrEventMaxDelay',
   );
 
+const ReadBackSection = z
+  .object({
+    sample: z
+      .number()
+      .int()
+      .min(0)
+      .default(100)
+      .describe(
+        'A session of at most this many people is read back whole; a bigger one this many, spread over it, plus every deactivation and every upsert that clears an attribute',
+      ),
+    maxPerSession: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(1_000)
+      .describe('Read-backs per import session at most (each one request of the rate limit); 0 turns read-back off'),
+    deactivations: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Check that deactivated people read back as gone (404); turn off for an org that still answers GET for them',
+      ),
+  })
+  .strict();
+
 export const ServiceConfigSchema = z
   .object({
     temporal: TemporalSection.prefault({}),
@@ -240,6 +266,9 @@ export const ServiceConfigSchema = z
           .describe(
             "Okta requests in flight at once per worker process; keep workers × this under the org's concurrency limit (35 on free developer orgs, 75 otherwise)",
           ),
+        readBack: ReadBackSection.prefault({}).describe(
+          'After each COMPLETED import, people are read back (GET /users/{externalId}) and compared with what was sent: those Okta did not apply stay pending and are sent again',
+        ),
       })
       .strict(),
     store: StoreSection.prefault({}),

@@ -13,6 +13,8 @@ export function confirmImportActivity(store: StateStore) {
     requestIndexes: number[];
     /** What the run learned from this import, kept for the identity source's next push. */
     importTime?: { msPerRecord: number; records: number };
+    /** People Okta did not apply as sent (read-back): left unconfirmed, so the next plan sends them again. */
+    exceptUsers?: string[];
   }): Promise<void> {
     const session = await store.getSession(input.sessionId);
     if (session?.status !== 'COMPLETED' && session?.status !== UNCHANGED) {
@@ -23,7 +25,7 @@ export function confirmImportActivity(store: StateStore) {
     }
     const confirmedAt = new Date().toISOString();
     for (const [from, to] of contiguousRuns(input.requestIndexes)) {
-      await store.confirmRequests(input.planId, from, to, confirmedAt);
+      await store.confirmRequests(input.planId, from, to, confirmedAt, input.exceptUsers);
     }
   };
 }

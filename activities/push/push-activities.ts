@@ -4,6 +4,7 @@ import { awaitImportActivity, triggerImportActivity } from './import-activities.
 import { keepAlive } from './keep-alive.ts';
 import { confirmImportActivity, recordPlanStatusActivity } from './plan-bookkeeping.ts';
 import { planLayouts, prepareImportActivity } from './plan-layout.ts';
+import { readBackImportActivity } from './read-back.ts';
 import { cancelSessionActivity, clearTheWayActivity, openSessionActivity } from './session-activities.ts';
 import { uploadSessionActivity } from './upload-session.ts';
 
@@ -23,6 +24,7 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
     uploadSession: uploadSessionActivity({ store, okta, layouts }),
     triggerImport: withKeepAlive(triggerImportActivity({ store, okta })),
     awaitImport: withKeepAlive(awaitImportActivity({ store, okta })),
+    readBackImport: withKeepAlive(readBackImportActivity({ store, okta, layouts })),
     confirmImport: withKeepAlive(confirmImportActivity(store)),
     cancelSession: withKeepAlive(cancelSessionActivity({ store, okta })),
     recordPlanStatus: withKeepAlive(recordPlanStatusActivity(store)),

@@ -140,16 +140,23 @@ describe('service config', () => {
       hrEventMaxDelayMs: 60_000,
       approvalTimeoutMs: 24 * 3_600_000,
       idleTimeoutMs: 3_600_000,
-      push: { oktaTaskQueue: 'sync-okta' },
+      push: {
+        oktaTaskQueue: 'sync-okta',
+        readBackSample: 100,
+        readBackMaxPerSession: 1_000,
+        readBackDeactivations: true,
+      },
     });
     const tuned = parseServiceConfig({
       ...MINIMAL,
+      okta: { ...MINIMAL.okta, readBack: { sample: 20, maxPerSession: 0, deactivations: false } },
       coordinator: { hrEventQuiet: '2s', hrEventMaxDelay: '30s', approvalTimeout: '4h' },
     });
     expect(coordinatorOptionsOf(tuned)).toMatchObject({
       hrEventQuietMs: 2_000,
       hrEventMaxDelayMs: 30_000,
       approvalTimeoutMs: 4 * 3_600_000,
+      push: { readBackSample: 20, readBackMaxPerSession: 0, readBackDeactivations: false },
     });
     expect(
       problemsOf(() => parseServiceConfig({ ...MINIMAL, coordinator: { hrEventQuiet: '2m', hrEventMaxDelay: '1m' } })),

@@ -7,6 +7,8 @@ import type { PushRunOptions } from './options.ts';
 export type OktaSessionCalls = Pick<PushActivities, 'clearTheWay' | 'openSession' | 'triggerImport' | 'cancelSession'>;
 /** Polling a triggered import until Okta finishes it. */
 export type ImportPolling = Pick<PushActivities, 'awaitImport'>;
+/** Reading back what a COMPLETED import applied, and repairing clearing Okta ignored. */
+export type ReadBack = Pick<PushActivities, 'readBackImport'>;
 /** Uploading a session's requests in one activity. */
 export type SessionUploads = Pick<PushActivities, 'uploadSession'>;
 /** The state store's record of the plan and what Okta confirmed. */
@@ -16,6 +18,7 @@ export interface PushActivityGroups {
   okta: ActivityInterfaceFor<OktaSessionCalls>;
   importPolling: ActivityInterfaceFor<ImportPolling>;
   sessionUploads: ActivityInterfaceFor<SessionUploads>;
+  readBack: ActivityInterfaceFor<ReadBack>;
   store: ActivityInterfaceFor<PushBookkeeping>;
 }
 
@@ -54,6 +57,15 @@ export function pushActivities(options: PushRunOptions): PushActivityGroups {
     // is noticed through the heartbeat timeout; each attempt sends only what no earlier attempt got accepted, so Okta's
     // trouble is ridden out as long as with single calls.
     sessionUploads: proxyActivities<SessionUploads>({
+      ...oktaQueue,
+      startToCloseTimeout: '15 minutes',
+      scheduleToCloseTimeout: '1 hour',
+      heartbeatTimeout,
+      retry: oktaRetry,
+    }),
+    // Up to readBackMaxPerSession paced reads (1,000 at a 300-a-minute share take under four minutes) plus 429 waits;
+    // a retried attempt reads again, and a repair sent twice clears the same attributes twice.
+    readBack: proxyActivities<ReadBack>({
       ...oktaQueue,
       startToCloseTimeout: '15 minutes',
       scheduleToCloseTimeout: '1 hour',

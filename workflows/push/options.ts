@@ -12,6 +12,11 @@ const DEFAULTS: Required<Omit<PushOptions, 'oktaTaskQueue'>> = {
   uploadConcurrency: 8,
   reclaimForeignSessions: false,
   heartbeatTimeoutMs: 30_000,
+  // A hundred reads cost a third of a minute of a 600-a-minute bucket at a 50 % share, beside a session's 50 uploads;
+  // a session that clears or deactivates thousands is bounded by the maximum.
+  readBackSample: 100,
+  readBackMaxPerSession: 1_000,
+  readBackDeactivations: true,
 };
 
 export function withDefaults(options: PushOptions | undefined): PushRunOptions {

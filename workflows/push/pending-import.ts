@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { SessionSummary } from '../../contracts/push-messages.ts';
 import type { PushActivityGroups } from './activities.ts';
 import { learnFromImport } from './import-estimate.ts';
@@ -11,13 +11,17 @@ export interface ImportPoll {
   triggeredAtMs?: number;
 }
 
+/** The read-back of each COMPLETED import before it is confirmed (a new activity: a versioned change). */
+export const READ_BACK_PATCH = 'read-back-after-import';
+
 /**
- * Awaits a triggered import beside the next session's work, and confirms in the store what a COMPLETED import applied.
- * An import Okta ended otherwise becomes the run's importFailure, which the main loop throws at its next step.
+ * Awaits a triggered import beside the next session's work, reads back what a COMPLETED import applied, and confirms
+ * in the store what Okta applied as sent. An import Okta ended otherwise becomes the run's importFailure, which the
+ * main loop throws at its next step.
  */
 export function awaitAndConfirm(
   run: PushRun,
-  activities: Pick<PushActivityGroups, 'importPolling' | 'store'>,
+  activities: Pick<PushActivityGroups, 'importPolling' | 'store' | 'readBack'>,
   summary: SessionSummary,
   poll: ImportPoll,
 ): PendingImport {
@@ -38,8 +42,10 @@ export function awaitAndConfirm(
     );
     summary.finishedAt = new Date().toISOString();
     pending.ended = true;
-    if (status === 'COMPLETED') await confirm(run, activities.store, summary, poll, endedAt);
-    else importEnded(run, summary, status);
+    if (status === 'COMPLETED') {
+      const notApplied = patched(READ_BACK_PATCH) ? await readBack(run, activities.readBack, summary) : [];
+      await confirm(run, activities.store, summary, poll, endedAt, notApplied);
+    } else importEnded(run, summary, status);
   })().finally(() => {
     if (run.pendingImport === pending) run.pendingImport = undefined;
   });
@@ -48,13 +54,47 @@ export function awaitAndConfirm(
   return pending;
 }
 
-/** Confirms what a COMPLETED import applied, keeping the import time it taught for the identity source's next push. */
+/**
+ * Reads back people of a COMPLETED import (Okta reports no per-record results), repairing clearing it ignored; returns
+ * the externalIds of those Okta did not apply as sent.
+ */
+async function readBack(
+  run: PushRun,
+  readBack: PushActivityGroups['readBack'],
+  summary: SessionSummary,
+): Promise<string[]> {
+  const { readBackSample, readBackMaxPerSession, readBackDeactivations, uploadConcurrency } = run.options;
+  if (readBackMaxPerSession <= 0) return [];
+  const result = await readBack.readBackImport.executeWithOptions(
+    { summary: `read back what session ${summary.sessionIndex + 1} applied` },
+    [
+      {
+        identitySourceId: run.identitySourceId,
+        planId: run.planId,
+        sessionIndex: summary.sessionIndex,
+        requestIndexes: summary.requestIndexes ?? [],
+        sample: readBackSample,
+        max: readBackMaxPerSession,
+        deactivations: readBackDeactivations,
+        concurrency: uploadConcurrency,
+      },
+    ],
+  );
+  run.readBack(result);
+  return result.refused.map((r) => r.externalId);
+}
+
+/**
+ * Confirms what a COMPLETED import applied, but for the people read-back found not applied, keeping the import time
+ * it taught for the identity source's next push.
+ */
 async function confirm(
   run: PushRun,
   store: PushActivityGroups['store'],
   summary: SessionSummary,
   poll: ImportPoll,
   endedAt: string | undefined,
+  notApplied: string[],
 ): Promise<void> {
   const { importTimes, learned } = learnFromImport(run.importTimes, summary.records, poll.triggeredAt, endedAt);
   run.importTimes = importTimes;
@@ -66,10 +106,11 @@ async function confirm(
         sessionId: summary.sessionId,
         requestIndexes: summary.requestIndexes ?? [],
         ...(learned ? { importTime: { msPerRecord: learned, records: summary.records } } : {}),
+        ...(notApplied.length > 0 ? { exceptUsers: notApplied } : {}),
       },
     ],
   );
-  run.importConfirmed(summary);
+  run.importConfirmed(summary, notApplied.length);
 }
 
 function importEnded(run: PushRun, summary: SessionSummary, status: string): void {

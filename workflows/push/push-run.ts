@@ -8,6 +8,8 @@ import type {
   PushProgress,
   PushResult,
   PushTotals,
+  ReadBackResult,
+  RefusedByOkta,
   SessionSummary,
 } from '../../contracts/push-messages.ts';
 import {
@@ -19,6 +21,9 @@ import {
   SESSION,
 } from '../../contracts/search-attributes.ts';
 import { withDefaults, type PushRunOptions } from './options.ts';
+
+/** People refused by Okta listed in a result at most (all are counted): a result travels through history. */
+const REFUSED_LISTED = 1_000;
 
 /** A triggered import: `ended` once Okta finished it, `done` once what it applied is confirmed in the store. */
 export interface PendingImport {
@@ -60,6 +65,8 @@ export class PushRun {
   nextSession: number;
   /** Requests a full session could not take (see OKTA_FAILURE.sessionFull): they get a session of their own next. */
   overflow: number[];
+  /** People Okta did not apply as sent, found by read-back (the first REFUSED_LISTED). */
+  readonly refusedByOkta: RefusedByOkta[];
   private laidOut: PushLayoutSummary | undefined;
   private waiting: Wait | undefined;
 
@@ -82,6 +89,7 @@ export class PushRun {
     this.importTimes = carried.importTimes;
     this.nextSession = carried.nextSession;
     this.overflow = carried.overflow ?? [];
+    this.refusedByOkta = carried.refusedByOkta ?? [];
     this.progress = {
       planId: input.planId,
       phase: 'preparing',
@@ -178,10 +186,18 @@ export class PushRun {
     this.totals.rateLimitWaits += accepted.rateLimitWaits;
   }
 
-  /** Records applied by a COMPLETED import, now confirmed in the store. */
-  importConfirmed(summary: SessionSummary): void {
+  /** What read-back found of a COMPLETED import. */
+  readBack(result: ReadBackResult): void {
+    this.totals.recordsReadBack = (this.totals.recordsReadBack ?? 0) + result.checked;
+    this.totals.recordsRepaired = (this.totals.recordsRepaired ?? 0) + result.repaired;
+    this.totals.recordsRefusedByOkta = (this.totals.recordsRefusedByOkta ?? 0) + result.refused.length;
+    this.refusedByOkta.push(...result.refused.slice(0, Math.max(0, REFUSED_LISTED - this.refusedByOkta.length)));
+  }
+
+  /** Records applied by a COMPLETED import (but `notApplied`, found by read-back), now confirmed in the store. */
+  importConfirmed(summary: SessionSummary, notApplied = 0): void {
     summary.outcome = 'COMPLETED';
-    this.totals.recordsApplied += summary.records;
+    this.totals.recordsApplied += summary.records - notApplied;
     this.publishCounters();
   }
 
@@ -237,6 +253,7 @@ export class PushRun {
         firstPollAt: pending.firstPollAt,
       },
       importTimes: this.importTimes,
+      ...(this.refusedByOkta.length > 0 ? { refusedByOkta: this.refusedByOkta } : {}),
     };
   }
 
@@ -247,6 +264,7 @@ export class PushRun {
       status: 'applied',
       sessions: this.sessions,
       totals: this.totals,
+      ...(this.refusedByOkta.length > 0 ? { refusedByOkta: this.refusedByOkta } : {}),
       startedAt: this.startedAt,
       finishedAt: new Date().toISOString(),
     };

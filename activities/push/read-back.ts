@@ -1,0 +1,126 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { recordRefusalOf } from '../../contracts/okta-failure-types.ts';
+import type { ReadBackResult, RefusedByOkta } from '../../contracts/push-messages.ts';
+import type { IdentitySourceClient } from '../okta/identity-source-client.ts';
+import { clearingReplacement, driftedAttributes, onlyClearingIgnored } from '../okta/profile-drift.ts';
+import type { PlannedUpsert, StateStore } from '../store/state-store.ts';
+import type { PlanLayouts } from './plan-layout.ts';
+import { chooseReadBacks, type ReadBack, type SampleLimits } from './read-back-sample.ts';
+
+export interface ReadBackInput extends SampleLimits {
+  identitySourceId: string;
+  planId: string;
+  sessionIndex: number;
+  /** The plan's requests the COMPLETED session took. */
+  requestIndexes: number[];
+  /** Reads in flight at once (each paced by the client's pacer). */
+  concurrency: number;
+}
+
+/**
+ * Reads back people of a COMPLETED import with GET /users/{externalId} and compares each with what was sent, since
+ * Okta reports no per-record results: an upsert Okta does not have, a value not as sent, or a deactivated person Okta
+ * still answers for is not applied. Where the only difference is clearing Okta ignored (a null in a bulk upsert,
+ * which Okta does not document), the person is repaired at once with a single-record replace, the documented way to
+ * clear. Returns who stays refused (ids and attribute names only), for the confirmation to leave out.
+ */
+export function readBackImportActivity(deps: { store: StateStore; okta: IdentitySourceClient; layouts: PlanLayouts }) {
+  return async function readBackImport(input: ReadBackInput): Promise<ReadBackResult> {
+    const { upserts, deactivations } = await sessionPeople(deps, input);
+    const { chosen, unchecked } = chooseReadBacks(upserts, deactivations, input);
+    const refused: RefusedByOkta[] = [];
+    let repaired = 0;
+    await forEachConcurrently(chosen, input.concurrency, async (readBack) => {
+      const outcome = await check(deps.okta, input.identitySourceId, readBack);
+      if (outcome === 'repaired') repaired++;
+      else if (outcome) refused.push({ ...outcome, sessionIndex: input.sessionIndex });
+    });
+    refused.sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+    return { checked: chosen.length, unchecked, repaired, refused };
+  };
+}
+
+/** The upserts and deactivations of the session's requests, in plan order. */
+async function sessionPeople(
+  { store, layouts }: { store: StateStore; layouts: PlanLayouts },
+  input: ReadBackInput,
+): Promise<{ upserts: PlannedUpsert[]; deactivations: string[] }> {
+  const layout = await layouts.of(input.planId);
+  const upserts: PlannedUpsert[] = [];
+  const deactivations: string[] = [];
+  for (const index of [...input.requestIndexes].sort((a, b) => a - b)) {
+    const request = layout[index];
+    if (!request) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} has no request ${index}`);
+    if (request.operation === 'USER_UPSERT') {
+      upserts.push(...(await store.readItems(input.planId, 'USER_UPSERT', request.firstItem, request.itemCount)));
+    } else if (request.operation === 'USER_DEACTIVATE') {
+      deactivations.push(
+        ...(await store.readItems(input.planId, 'USER_DEACTIVATE', request.firstItem, request.itemCount)),
+      );
+    }
+  }
+  return { upserts, deactivations };
+}
+
+/** One person's read-back: undefined when Okta holds what was sent, 'repaired', or why it is refused. */
+async function check(
+  okta: IdentitySourceClient,
+  identitySourceId: string,
+  readBack: ReadBack,
+): Promise<Omit<RefusedByOkta, 'sessionIndex'> | 'repaired' | undefined> {
+  if (readBack.kind === 'deactivation') {
+    const user = await okta.getUser(identitySourceId, readBack.externalId);
+    return user ? { externalId: readBack.externalId, problem: 'still-active' } : undefined;
+  }
+  const { externalId, profile } = readBack.item;
+  const user = await okta.getUser(identitySourceId, externalId);
+  if (!user) return { externalId, problem: 'missing' };
+  const drifted = driftedAttributes(profile, user.profile);
+  if (drifted.length === 0) return undefined;
+  if (!onlyClearingIgnored(profile, drifted)) return { externalId, problem: 'differs', attributes: drifted };
+  return await repairClearing(okta, identitySourceId, readBack.item, user.profile);
+}
+
+/** Clears what Okta ignored with PUT /users/{externalId}, and checks what Okta answers. */
+async function repairClearing(
+  okta: IdentitySourceClient,
+  identitySourceId: string,
+  { externalId, profile }: PlannedUpsert,
+  held: Record<string, string | null>,
+): Promise<Omit<RefusedByOkta, 'sessionIndex'> | 'repaired'> {
+  try {
+    const replaced = await okta.replaceUser(identitySourceId, {
+      externalId,
+      profile: clearingReplacement(profile, held),
+    });
+    if (!replaced) return { externalId, problem: 'missing' };
+    const drifted = driftedAttributes(profile, replaced.profile);
+    return drifted.length === 0 ? 'repaired' : { externalId, problem: 'differs', attributes: drifted };
+  } catch (error) {
+    const refusal = recordRefusalOf(error);
+    if (!refusal) throw error;
+    return { externalId, problem: 'refused', reasons: refusal.reasons };
+  }
+}
+
+/** Runs `work` over the items with at most `concurrency` at once; the first failure fails the whole after the rest end. */
+async function forEachConcurrently<T>(
+  items: T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const lane = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
+  if (failure !== undefined) throw failure;
+}
