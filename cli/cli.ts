@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   cancel: async () => (await import('./commands/cancel.ts')).registerCancel,
   report: async () => (await import('./commands/report.ts')).registerReport,
   schedule: async () => (await import('./commands/schedule.ts')).registerSchedule,
+  verify: async () => (await import('./commands/verify.ts')).registerVerify,
 };
 COMMANDS.reject = COMMANDS.approve!;
 

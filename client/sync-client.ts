@@ -4,10 +4,12 @@ import {
   hrChangedSignal,
   syncStatusQuery,
   type CoordinatorOptions,
+  type SyncInput,
   type SyncStatus,
 } from '../contracts/sync-messages.ts';
-import { coordinatorMetadata } from '../contracts/workflow-summaries.ts';
+import { coordinatorMetadata, syncMetadata } from '../contracts/workflow-summaries.ts';
 import { identitySourceCoordinator } from '../workflows/identity-source-coordinator.ts';
+import { sync } from '../workflows/sync.ts';
 
 export interface CoordinatorTarget {
   identitySourceId: string;
@@ -46,4 +48,25 @@ export async function coordinatorStatus(client: Client, identitySourceId: string
     if ((error as { name?: string }).name === 'WorkflowNotFoundError') return undefined;
     throw error;
   }
+}
+
+/**
+ * Starts the `sync` workflow (the one the Web UI and schedules start), which queues the request with the identity
+ * source's coordinator. Returns its workflow id.
+ */
+export async function startSync(
+  client: Client,
+  target: { identitySourceId: string; taskQueue: string },
+  input: Omit<SyncInput, 'identitySourceId'>,
+  from: string,
+): Promise<string> {
+  const start: SyncInput = { identitySourceId: target.identitySourceId, ...input };
+  const workflowId = `sync-${target.identitySourceId}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await client.workflow.start(sync, {
+    workflowId,
+    taskQueue: target.taskQueue,
+    args: [start],
+    ...syncMetadata(start, from),
+  });
+  return workflowId;
 }

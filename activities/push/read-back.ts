@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { recordRefusalOf } from '../../contracts/okta-failure-types.ts';
 import type { ReadBackResult, RefusedByOkta } from '../../contracts/push-messages.ts';
+import { forEachConcurrently } from '../okta/concurrently.ts';
 import type { IdentitySourceClient } from '../okta/identity-source-client.ts';
 import { clearingReplacement, driftedAttributes, onlyClearingIgnored } from '../okta/profile-drift.ts';
 import type { PlannedUpsert, StateStore } from '../store/state-store.ts';
@@ -101,26 +102,4 @@ async function repairClearing(
     if (!refusal) throw error;
     return { externalId, problem: 'refused', reasons: refusal.reasons };
   }
-}
-
-/** Runs `work` over the items with at most `concurrency` at once; the first failure fails the whole after the rest end. */
-async function forEachConcurrently<T>(
-  items: T[],
-  concurrency: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const lane = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
-  if (failure !== undefined) throw failure;
 }

@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { sync } from '../../workflows/sync.ts';
 import { syncRequestQuery, type RequestAccepted, type SyncInput } from '../../contracts/sync-messages.ts';
-import { syncMetadata } from '../../contracts/workflow-summaries.ts';
+import { startSync } from '../../client/sync-client.ts';
 import { runWithSession, withSessionOptions } from '../cli-session.ts';
 import { followSync, innermostMessage, progressRenderer, SyncRunError } from '../../client/progress.ts';
 import { CommandFailure } from '../command-failure.ts';
@@ -39,15 +38,18 @@ export function registerSync(program: Command): void {
     .action((options: SyncOptions) =>
       runWithSession(options, async (session) => {
         const client = await session.temporal();
-        const input: SyncInput = {
-          identitySourceId: session.identitySourceId,
+        const input: Omit<SyncInput, 'identitySourceId'> = {
           mode: options.full ? 'full' : 'delta',
           dryRun: options.dryRun === true,
           reason: 'manual',
         };
-        const workflowId = `sync-${session.identitySourceId}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         const taskQueue = session.config.temporal.taskQueue;
-        await client.workflow.start(sync, { workflowId, taskQueue, args: [input], ...syncMetadata(input, 'the CLI') });
+        const workflowId = await startSync(
+          client,
+          { identitySourceId: session.identitySourceId, taskQueue },
+          input,
+          'the CLI',
+        );
         const quiet = options.json === true;
         if (!quiet) console.error(`Started workflow ${workflowId} (type sync, task queue ${taskQueue})`);
 
