@@ -43,8 +43,12 @@ export function describeSync(summary: SyncSummary): string {
     .map(([count, words]) => `${String(count)} ${String(words)}`);
   const read = c.recordsRead === undefined ? '' : `${c.recordsRead} HR records read`;
   const what = [read, ...changes].filter(Boolean).join(', ');
-  const applied = summary.push?.totals
-    ? `; Okta applied ${summary.push.totals.recordsApplied} records in ${summary.push.sessionIds?.length ?? 0} import session(s)`
+  const totals = summary.push?.totals;
+  const refusedByOkta = totals?.recordsRefusedByOkta
+    ? `, ${totals.recordsRefusedByOkta} not applied (pending, sent again next sync)`
+    : '';
+  const applied = totals
+    ? `; Okta applied ${totals.recordsApplied} records in ${summary.push?.sessionIds?.length ?? 0} import session(s)${refusedByOkta}`
     : '';
   const error = summary.error ? `: ${summary.error}` : '';
   const seconds = (Date.parse(summary.finishedAt) - Date.parse(summary.startedAt)) / 1000;

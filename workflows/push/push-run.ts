@@ -293,6 +293,9 @@ export class PushRun {
       `**Session:** ${session} of ${sessionsTotal}`,
       `**Records applied:** ${this.totals.recordsApplied} of ${recordsTotal} (uploaded: ${this.totals.recordsUploaded})`,
     ];
+    if (this.totals.recordsRefusedByOkta) {
+      lines.push(`**Not applied by Okta (read back):** ${this.totals.recordsRefusedByOkta}, pending for the next sync`);
+    }
     if (this.waiting) {
       const until = this.waiting.untilMs === undefined ? '' : ` until ${new Date(this.waiting.untilMs).toISOString()}`;
       lines.push(`**Waiting for:** ${this.waiting.what}${until}`);
