@@ -140,8 +140,12 @@ describe('pushPlan on the critical path', () => {
         expect(at(polls[0]?.time)).toBeGreaterThanOrEqual(at(session.processingEndsAt));
       }
     }
-    // Besides the polls: one list of sessions at the start, then per session one create and one trigger.
-    const control = log.filter((r) => !r.endpoint.startsWith('bulk-') && r.endpoint !== 'get-session');
+    // Besides the polls and the read-back of each person: one list of sessions at the start, then per session one
+    // create and one trigger.
+    expect(log.filter((r) => r.endpoint === 'get-user')).toHaveLength(45);
+    const control = log.filter(
+      (r) => !r.endpoint.startsWith('bulk-') && r.endpoint !== 'get-session' && r.endpoint !== 'get-user',
+    );
     expect(control.map((r) => r.endpoint).sort()).toEqual(
       ['list-sessions', ...Array<string>(3).fill('create-session'), ...Array<string>(3).fill('start-import')].sort(),
     );
