@@ -292,6 +292,7 @@ export class IdentitySourceClient {
     }
   }
 
+  /** Removes one user from a group; "not found" when Okta answers 404 (a group it does not have). */
   async removeGroupMember(
     identitySourceId: string,
     groupOrExternalId: string,

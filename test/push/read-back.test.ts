@@ -140,9 +140,15 @@ describe('read-back after an import', () => {
     );
 
     // A big one: 5 deactivations and 5 clearings always, 20 of the others, 25 at most.
-    await push({ identitySourceId, upserts: people(300, { from: 30 }), deactivations: [] }, { readBackMaxPerSession: 0 });
+    await push(
+      { identitySourceId, upserts: people(300, { from: 30 }), deactivations: [] },
+      { readBackMaxPerSession: 0 },
+    );
     expect(reads(h)).toBe(30);
-    const clearing = people(5, { from: 30, variant: 'x' }).map((p) => ({ ...p, profile: { ...p.profile, firstName: null } }));
+    const clearing = people(5, { from: 30, variant: 'x' }).map((p) => ({
+      ...p,
+      profile: { ...p.profile, firstName: null },
+    }));
     const big = await push(
       {
         identitySourceId,
