@@ -140,6 +140,7 @@ describe('service config', () => {
       hrEventMaxDelayMs: 60_000,
       approvalTimeoutMs: 24 * 3_600_000,
       idleTimeoutMs: 3_600_000,
+      fastPathMaxPeople: 20,
       push: {
         oktaTaskQueue: 'sync-okta',
         readBackSample: 100,
