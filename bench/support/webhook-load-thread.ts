@@ -1,7 +1,7 @@
 /**
  * The HR system's side of the webhook benchmark, run in a worker thread so that sending and signing do not share an
  * event loop with the receiver, the worker and the emulator: each delivery is signed the Standard Webhooks way at the
- * moment it is sent and posted over keep-alive HTTP, `concurrency` at a time.
+ * moment it is sent and posted over keep-alive HTTP, `concurrency` at a time or at a steady rate.
  */
 import { Agent, request } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -17,6 +17,7 @@ function post(delivery: Delivery): Promise<DeliveryResult> {
   return new Promise((resolve) => {
     const at = new Date();
     const started = performance.now();
+    const sentAt = at.getTime();
     const headers = {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(delivery.body)),
@@ -25,7 +26,7 @@ function post(delivery: Delivery): Promise<DeliveryResult> {
       'webhook-signature': signer.sign(delivery.webhookId, at, delivery.body),
     };
     const done = (status: number, body: string) =>
-      resolve({ status, body, latencyMs: performance.now() - started, answeredAt: Date.now() });
+      resolve({ status, body, latencyMs: performance.now() - started, sentAt, answeredAt: Date.now() });
     const outgoing = request(target, { method: 'POST', agent, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -37,17 +38,36 @@ function post(delivery: Delivery): Promise<DeliveryResult> {
   });
 }
 
-const results: DeliveryResult[] = new Array<DeliveryResult>(input.deliveries.length);
-let next = 0;
+/** `concurrency` senders, each sending its next delivery once the last one was answered. */
+async function closedLoop(): Promise<DeliveryResult[]> {
+  const results = new Array<DeliveryResult>(input.deliveries.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(input.concurrency, input.deliveries.length) }, async () => {
+      while (next < input.deliveries.length) {
+        const index = next++;
+        results[index] = await post(input.deliveries[index]!);
+      }
+    }),
+  );
+  return results;
+}
+
+/** A steady rate, as an HR system sends its events: each at its own time, however long the earlier answers take. */
+function openLoop(intervalMs: number): Promise<DeliveryResult[]> {
+  const start = performance.now();
+  return Promise.all(
+    input.deliveries.map(
+      (delivery, i) =>
+        new Promise<DeliveryResult>((resolve) => {
+          setTimeout(() => resolve(post(delivery)), Math.max(0, start + i * intervalMs - performance.now()));
+        }),
+    ),
+  );
+}
+
 const started = performance.now();
-await Promise.all(
-  Array.from({ length: Math.min(input.concurrency, input.deliveries.length) }, async () => {
-    while (next < input.deliveries.length) {
-      const index = next++;
-      results[index] = await post(input.deliveries[index]!);
-    }
-  }),
-);
+const results = input.intervalMs === undefined ? await closedLoop() : await openLoop(input.intervalMs);
 const wallMs = performance.now() - started;
 agent.destroy();
 parentPort!.postMessage({ results, wallMs });

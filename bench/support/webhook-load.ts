@@ -11,6 +11,8 @@ export interface DeliveryResult {
   status: number;
   body: string;
   latencyMs: number;
+  /** Date.now() when the request was sent. */
+  sentAt: number;
   /** Date.now() when the answer arrived. */
   answeredAt: number;
 }
@@ -20,6 +22,8 @@ export interface LoadInput {
   secret: string;
   deliveries: Delivery[];
   concurrency: number;
+  /** Open loop at a steady rate instead: delivery i is sent `intervalMs` × i after the start, answered or not. */
+  intervalMs?: number;
 }
 
 export interface LoadResult {
@@ -27,7 +31,10 @@ export interface LoadResult {
   wallMs: number;
 }
 
-/** Sends the deliveries from a worker thread (webhook-load-thread.ts), `concurrency` in flight at a time. */
+/**
+ * Sends the deliveries from a worker thread (webhook-load-thread.ts): `concurrency` in flight at a time, or one every
+ * `intervalMs` whatever the answers take.
+ */
 export function sendDeliveries(input: LoadInput): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const thread = new Worker(new URL('./webhook-load-thread.ts', import.meta.url), { workerData: input });

@@ -1,0 +1,307 @@
+/**
+ * Benchmark 5: leaver latency, from the HR webhook to the person DEACTIVATED in Okta's directory, through the fast
+ * path (the coordinator's single-record calls) and through the session path (debounce, plan, import session), side by
+ * side at Okta's own durations (OKTA_DURATIONS: imports of 10 s + 5 ms a record, the real five-minute rule).
+ *
+ * One stack (Temporal dev server, worker, Okta emulator, SQLite store, webhook receiver, the sample mapping over a
+ * generated export of --people) with three identity sources, each synced once first (so everyone exists in Okta, and
+ * each source has just triggered a session): `fast` (fast path on), `session-rule` and `session-idle` (fast path off).
+ * Leaver webhooks go out at --rate per second, open loop, one person each:
+ *
+ *   1. fast path, five-minute rule in force: --events leavers right after the initial sync;
+ *   2. session path, rule in force: --session-events leavers right after;
+ *   3. fast path, idle: --events leavers once the rule is over and no session is active;
+ *   4. session path, idle: --session-events leavers, likewise.
+ *
+ * A latency runs from the moment the webhook POST is sent to the instant the emulator's directory shows the person
+ * DEACTIVATED (the user's `lastUpdated`, stamped by the emulator when it changes the user; the bench only polls to
+ * know when to stop waiting). Okta requests per event come from the emulator's request log, for the source, from the
+ * first send until the coordinator is idle again. Every leaver must end DEACTIVATED, every answer must be 202 and the
+ * condition must hold at every send; else the bench fails after printing what it measured.
+ *
+ *   node bench/latency.ts [--events 200] [--session-events 20] [--rate 2] [--people 600]
+ */
+import { parseArgs } from 'node:util';
+import { coordinatorStatus } from '../client/sync-client.ts';
+import { sync } from '../workflows/sync.ts';
+import type { CoordinatorOptions, SyncSummary } from '../contracts/sync-messages.ts';
+import { syncMetadata } from '../contracts/workflow-summaries.ts';
+import { employeeId } from './support/hr-export.ts';
+import { startLatencyStack, type LatencyStack } from './support/latency-stack.ts';
+import { printTable, saveResult, seconds } from './support/report.ts';
+import { startTemporal, writeWorkflowBundle } from './support/temporal-stack.ts';
+import { quantile, sendDeliveries, type Delivery } from './support/webhook-load.ts';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200' },
+    'session-events': { type: 'string', default: '20' },
+    rate: { type: 'string', default: '2' },
+    people: { type: 'string', default: '600' },
+  },
+});
+const parameters = {
+  events: Number(values.events),
+  sessionEvents: Number(values['session-events']),
+  ratePerSecond: Number(values.rate),
+  people: Number(values.people),
+};
+if (parameters.people < Math.max(2 * parameters.events, parameters.sessionEvents))
+  throw new Error('--people must cover 2 × --events (the fast path takes distinct leavers in each condition)');
+// The sample mapping's guardrail holds a plan with more than 25 deactivations for a person's approval.
+if (parameters.sessionEvents > 25) throw new Error('--session-events above 25 trips the maxDeactivations guardrail');
+
+/**
+ * What turns the coordinator's fast path on, and off. None while the coordinator has no fast path: the fast path's
+ * rows are then reported as unavailable.
+ */
+const FAST_PATH_ON: Partial<CoordinatorOptions> | undefined = undefined;
+const FAST_PATH_OFF: Partial<CoordinatorOptions> = {};
+const TARGET = { p50Ms: 2_000, p99Ms: 5_000, requestsPerEvent: 2 };
+
+type Condition = 'rule-in-force' | 'idle';
+interface Phase {
+  path: 'fast' | 'session';
+  condition: Condition;
+  events: number;
+  /** Events whose condition held when they were sent. */
+  conditionHeld: number;
+  latencyMs: { p50: number; p99: number; max: number; min: number };
+  /** The receiver's answer time (the 202). */
+  answerMs: { p50: number; p99: number };
+  /** For the rule: how much of it was left when the events were sent. */
+  ruleLeftAtSendMs?: { min: number; max: number };
+  okta: { requests: number; perEvent: number; byEndpoint: Record<string, number>; sessions: number };
+  wallMs: number;
+}
+const phases: Phase[] = [];
+const unavailable: string[] = [];
+const failures: string[] = [];
+const check = (ok: boolean, what: string) => {
+  if (!ok) failures.push(what);
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for a condition, polling every `everyMs`; fails the bench after `timeoutMs`. */
+async function waitFor(condition: () => Promise<boolean> | boolean, what: string, timeoutMs: number, everyMs = 1_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+function leaver(identitySourceId: string, externalId: string, phase: string): Delivery {
+  const id = `evt_latency_${phase}_${externalId}`;
+  const body = JSON.stringify({
+    id,
+    type: 'leaver',
+    identitySourceId,
+    occurredAt: new Date().toISOString(),
+    person: { externalId },
+  });
+  return { webhookId: `msg_${id}`, body };
+}
+
+/** The coordinator has nothing waiting or running and the store no event pending. */
+async function settled(stack: LatencyStack, identitySourceId: string): Promise<boolean> {
+  if ((await stack.store.pendingHrEvents(identitySourceId)).length > 0) return false;
+  const status = await coordinatorStatus(stack.client, identitySourceId).catch(() => undefined);
+  return status?.phase === 'idle' && status.queued.length === 0 && status.pendingHrEvents === 0;
+}
+
+/** The source's sessions as Okta's rules see them: when each was created, triggered and done processing. */
+function sessionsOf(stack: LatencyStack, identitySourceId: string) {
+  return stack.emulator.sessions({ identitySourceId }).map((s) => ({
+    created: Date.parse(s.created),
+    triggered: s.triggeredAt === undefined ? undefined : Date.parse(s.triggeredAt),
+    processed: s.processingEndsAt === undefined ? undefined : Date.parse(s.processingEndsAt),
+    closed: s.history.find((h) => ['CLOSED', 'EXPIRED'].includes(h.status)),
+  }));
+}
+
+/** At `at`: how long the five-minute rule still runs (0: not in force), and whether a session is open or importing. */
+function oktaStateAt(stack: LatencyStack, identitySourceId: string, at: number) {
+  const ruleMs = stack.emulator.durations.fiveMinuteRuleMs;
+  let ruleLeftMs = 0;
+  let sessionActive = false;
+  for (const s of sessionsOf(stack, identitySourceId)) {
+    if (s.created > at) continue;
+    if (s.triggered === undefined || s.triggered > at) {
+      if (!s.closed || Date.parse(s.closed.at) > at) sessionActive = true;
+      continue;
+    }
+    ruleLeftMs = Math.max(ruleLeftMs, s.triggered + ruleMs - at);
+    if ((s.processed ?? Infinity) > at) sessionActive = true;
+  }
+  return { ruleLeftMs, sessionActive };
+}
+
+/** Waits until the source's five-minute rule is over and no session is open or importing. */
+async function oktaIdle(stack: LatencyStack, identitySourceId: string): Promise<void> {
+  const state = oktaStateAt(stack, identitySourceId, Date.now());
+  if (state.ruleLeftMs > 0) {
+    console.error(`  waiting ${seconds(state.ruleLeftMs)} s for the five-minute rule to end…`);
+    await sleep(state.ruleLeftMs + 200);
+  }
+  await waitFor(() => !oktaStateAt(stack, identitySourceId, Date.now()).sessionActive, 'no session active', 120_000);
+}
+
+const summary = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    max: sorted.at(-1) ?? NaN,
+    min: sorted[0] ?? NaN,
+  };
+};
+
+/** Sends one leaver for each of `people` at the steady rate and measures until every one is DEACTIVATED. */
+async function measure(
+  stack: LatencyStack,
+  source: string,
+  path: Phase['path'],
+  condition: Condition,
+  people: string[],
+): Promise<void> {
+  const { id } = stack.sources.get(source)!;
+  console.error(`${path} path, ${condition}: ${people.length} leavers at ${parameters.ratePerSecond}/s…`);
+  const seqBefore = stack.emulator.requests().total;
+  const started = Date.now();
+  const sent = await sendDeliveries({
+    url: stack.receiver.url,
+    secret: stack.secret,
+    deliveries: people.map((p) => leaver(id, p, `${path}_${condition}`)),
+    concurrency: 16,
+    intervalMs: 1000 / parameters.ratePerSecond,
+  });
+  const refused = sent.results.filter((r) => r.status !== 202);
+  check(refused.length === 0, `${path} ${condition}: ${refused.length} deliveries not answered 202`);
+
+  const wanted = new Set(people);
+  const deactivated = () =>
+    stack.emulator.users({ identitySourceId: id, status: 'DEACTIVATED' }).filter((u) => wanted.has(u.externalId));
+  // The session path waits for the rest of the five-minute rule, Okta's import and the push's poll.
+  await waitFor(() => deactivated().length === people.length, `${path} ${condition}: the leavers deactivated`, 480_000);
+  await waitFor(() => settled(stack, id), `${path} ${condition}: the coordinator idle`, 120_000);
+  const wallMs = Date.now() - started;
+
+  const at = new Map(deactivated().map((u) => [u.externalId, Date.parse(u.lastUpdated)]));
+  const latencies = people.map((p, i) => at.get(p)! - sent.results[i]!.sentAt);
+  check(
+    latencies.every((ms) => ms >= 0),
+    `${path} ${condition}: a leaver was deactivated before its webhook was sent`,
+  );
+  const states = sent.results.map((r) => oktaStateAt(stack, id, r.sentAt));
+  const held = states.filter((s) =>
+    condition === 'idle' ? s.ruleLeftMs === 0 && !s.sessionActive : s.ruleLeftMs > 0,
+  ).length;
+  check(held === people.length, `${path} ${condition}: the condition held for ${held} of ${people.length} sends`);
+
+  const requests = stack.emulator.requests({ sinceSeq: seqBefore }).requests.filter((r) => r.identitySourceId === id);
+  const byEndpoint: Record<string, number> = {};
+  for (const r of requests) byEndpoint[r.endpoint] = (byEndpoint[r.endpoint] ?? 0) + 1;
+  const ruleLeft = states.map((s) => s.ruleLeftMs);
+  phases.push({
+    path,
+    condition,
+    events: people.length,
+    conditionHeld: held,
+    latencyMs: summary(latencies),
+    answerMs: summary(sent.results.map((r) => r.latencyMs)),
+    ...(condition === 'rule-in-force'
+      ? { ruleLeftAtSendMs: { min: Math.min(...ruleLeft), max: Math.max(...ruleLeft) } }
+      : {}),
+    okta: {
+      requests: requests.length,
+      perEvent: requests.length / people.length,
+      byEndpoint,
+      sessions: sessionsOf(stack, id).filter((s) => s.created >= started).length,
+    },
+    wallMs,
+  });
+}
+
+/** The initial sync of a source: everyone in the export created in Okta, through one import session. */
+async function initialSync(stack: LatencyStack, source: string): Promise<void> {
+  const { id } = stack.sources.get(source)!;
+  const summary = (await stack.client.workflow.execute(sync, {
+    taskQueue: stack.taskQueue,
+    workflowId: `bench-latency-initial-${source}-${Date.now()}`,
+    args: [{ identitySourceId: id }],
+    ...syncMetadata({ identitySourceId: id }, 'the latency benchmark'),
+  })) as SyncSummary;
+  if (summary.outcome !== 'applied') throw new Error(`the initial sync of ${source} ended ${summary.outcome}`);
+  const active = stack.emulator.users({ identitySourceId: id, status: 'ACTIVE' }).length;
+  if (active !== parameters.people) throw new Error(`${source}: ${active} people active after the initial sync`);
+}
+
+const people = (from: number, count: number) => Array.from({ length: count }, (_, i) => employeeId(from + i));
+
+const server = await startTemporal();
+const bundlePath = await writeWorkflowBundle();
+const stack = await startLatencyStack(server, bundlePath, {
+  people: parameters.people,
+  sources: [
+    { name: 'fast', coordinator: FAST_PATH_ON ?? FAST_PATH_OFF },
+    { name: 'session-rule', coordinator: FAST_PATH_OFF },
+    { name: 'session-idle', coordinator: FAST_PATH_OFF },
+  ],
+});
+const startedAt = Date.now();
+try {
+  console.error(`Initial sync of ${parameters.people} people into each identity source…`);
+  await Promise.all([...stack.sources.keys()].map((source) => initialSync(stack, source)));
+  if (FAST_PATH_ON) await measure(stack, 'fast', 'fast', 'rule-in-force', people(0, parameters.events));
+  else unavailable.push('fast path: the coordinator has no fast path in this build');
+  await measure(stack, 'session-rule', 'session', 'rule-in-force', people(0, parameters.sessionEvents));
+  if (FAST_PATH_ON) {
+    await oktaIdle(stack, stack.sources.get('fast')!.id);
+    await measure(stack, 'fast', 'fast', 'idle', people(parameters.events, parameters.events));
+  }
+  await oktaIdle(stack, stack.sources.get('session-idle')!.id);
+  await measure(stack, 'session-idle', 'session', 'idle', people(0, parameters.sessionEvents));
+} catch (error) {
+  // What was measured up to here is still printed and saved, with the failure.
+  failures.push(error instanceof Error ? error.message : String(error));
+} finally {
+  await stack.stop();
+  await server.stop();
+}
+
+const verdict = (p: Phase) =>
+  p.path !== 'fast'
+    ? ''
+    : p.latencyMs.p50 <= TARGET.p50Ms && p.latencyMs.p99 <= TARGET.p99Ms && p.okta.perEvent <= TARGET.requestsPerEvent
+      ? 'met'
+      : 'missed';
+const order = (p: Phase) => (p.condition === 'idle' ? 0 : 1) * 2 + (p.path === 'fast' ? 0 : 1);
+printTable(
+  `Leaver latency, webhook sent → DEACTIVATED in Okta's directory, at Okta's durations (${parameters.ratePerSecond} events/s; target for the fast path: p50 ≤ 2 s, p99 ≤ 5 s, ≤ 2 Okta requests an event)`,
+  [...phases]
+    .sort((a, b) => order(a) - order(b))
+    .map((p) => ({
+      path: p.path,
+      condition: p.condition === 'idle' ? 'no session, rule not in force' : 'session just triggered, rule in force',
+      events: p.events,
+      'p50 s': seconds(p.latencyMs.p50),
+      'p99 s': seconds(p.latencyMs.p99),
+      'max s': seconds(p.latencyMs.max),
+      'rule left at send s': p.ruleLeftAtSendMs
+        ? `${seconds(p.ruleLeftAtSendMs.min)}–${seconds(p.ruleLeftAtSendMs.max)}`
+        : '—',
+      'Okta requests/event': Math.round(p.okta.perEvent * 100) / 100,
+      sessions: p.okta.sessions,
+      '202 p50 ms': Math.round(p.answerMs.p50),
+      target: verdict(p),
+    })),
+);
+for (const what of unavailable) console.log(`unavailable: ${what}`);
+console.log(`wall time ${seconds(Date.now() - startedAt)} s`);
+console.log(`\nJSON: ${await saveResult('latency', { parameters, phases, unavailable, failures })}`);
+if (failures.length > 0) {
+  console.error(`\nFAILED (${failures.length}):\n  ${failures.join('\n  ')}`);
+  process.exitCode = 1;
+}

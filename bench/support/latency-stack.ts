@@ -1,0 +1,147 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { pino } from 'pino';
+import { loadSyncConfig } from '../../activities/mapping/config.ts';
+import { openStateStore } from '../../activities/store/open.ts';
+import type { StateStore } from '../../activities/store/state-store.ts';
+import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
+import { parseServiceConfig } from '../../config/service-config.ts';
+import { connectTemporal } from '../../connection/temporal-connection.ts';
+import { startWebhookServer, type WebhookServer } from '../../client/webhook-server.ts';
+import type { DevServer } from '../../local-stack/temporal-dev-server.ts';
+import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { runWorker } from '../../worker/run-worker.ts';
+import { coordinatorWorkflowId, type CoordinatorOptions } from '../../contracts/sync-messages.ts';
+import { coordinatorMetadata } from '../../contracts/workflow-summaries.ts';
+import { identitySourceCoordinator } from '../../workflows/identity-source-coordinator.ts';
+import { writeHrExport } from './hr-export.ts';
+
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+const TOKEN_VARIABLE = 'HR_OKTA_SYNC_BENCH_OKTA_TOKEN';
+
+export interface LatencySource {
+  /** What the bench calls it (a row of the table). */
+  name: string;
+  /** Added to the options the service config gives its coordinator. */
+  coordinator: Partial<CoordinatorOptions>;
+}
+
+export interface LatencyStack {
+  emulator: OktaEmulator;
+  client: Client;
+  store: StateStore;
+  receiver: WebhookServer;
+  secret: string;
+  taskQueue: string;
+  /** Identity source id by the bench's name. */
+  sources: Map<string, { id: string; coordinator: CoordinatorOptions }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * What a production deployment runs, in this process, on the caller's Temporal dev server: the Okta emulator at Okta's
+ * own durations (OKTA_DURATIONS: imports of 10 s + 5 ms a record, the real five-minute rule), the worker (both task
+ * queues, the service config's defaults), a SQLite store, the sample mapping over a generated export of `people`, and
+ * one webhook receiver on a real socket for every identity source. Each identity source gets its own coordinator,
+ * started first with the service config's options plus the source's own (the receiver's signal then finds it).
+ */
+export async function startLatencyStack(
+  temporal: DevServer,
+  workflowBundlePath: string,
+  options: { people: number; sources: LatencySource[] },
+): Promise<LatencyStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-bench-latency-'));
+  await writeHrExport(join(dir, 'hr-export.csv'), options.people);
+  const yaml = await readFile(join(EXAMPLES, 'hr-okta-sync.yaml'), 'utf8');
+  await writeFile(join(dir, 'hr-okta-sync.yaml'), yaml.replace('dir: ../.cache/reports', 'dir: reports'));
+  const syncConfigPath = join(dir, 'hr-okta-sync.yaml');
+  const syncConfig = await loadSyncConfig(syncConfigPath);
+
+  const ids = options.sources.map(() => `0oa${randomUUID().replace(/-/g, '').slice(0, 17)}`);
+  const emulator = await startOktaEmulator({
+    identitySources: ids.map((id) => ({ id, customAttributes: syncConfig.mapping.customAttributes })),
+  });
+  process.env[TOKEN_VARIABLE] = emulator.apiTokens[0]!.token;
+  const config = parseServiceConfig(
+    {
+      temporal: {
+        address: temporal.address,
+        namespace: temporal.namespace,
+        encryption: { required: false },
+        // Its own queues, so that no other worker on this dev server takes its tasks.
+        taskQueue: `bench-latency-${randomUUID().slice(0, 8)}`,
+      },
+      okta: { orgUrl: emulator.url, identitySourceId: ids[0], auth: { type: 'ssws', token: { env: TOKEN_VARIABLE } } },
+      store: { url: `sqlite:${join(dir, 'state.db')}` },
+      worker: { http: { port: 0 }, runtimeMetrics: false },
+      log: { level: 'warn' },
+      sync: syncConfigPath,
+    },
+    'the latency benchmark',
+  );
+
+  const ready = Promise.withResolvers<void>();
+  const stopWorker = new AbortController();
+  const worker = runWorker(config, { workflowBundlePath, stop: stopWorker.signal, onReady: () => ready.resolve() });
+  worker.catch((error: unknown) => ready.reject(error));
+  await ready.promise;
+
+  const client = await connectTemporal(config);
+  const store = await openStateStore(config.store.url);
+  const sources = new Map<string, { id: string; coordinator: CoordinatorOptions }>();
+  for (const [i, source] of options.sources.entries()) {
+    const id = ids[i]!;
+    const coordinator = { ...coordinatorOptionsOf(config), ...source.coordinator };
+    await client.workflow.start(identitySourceCoordinator, {
+      workflowId: coordinatorWorkflowId(id),
+      taskQueue: config.temporal.taskQueue,
+      args: [{ identitySourceId: id, options: coordinator }],
+      ...coordinatorMetadata(id, 'the latency benchmark'),
+    });
+    sources.set(source.name, { id, coordinator });
+  }
+
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  const receiver = await startWebhookServer({
+    temporal: client,
+    store,
+    identitySourceId: ids[0]!,
+    identitySources: ids,
+    taskQueue: config.temporal.taskQueue,
+    standardSecrets: [secret],
+    logger: createLogger({
+      level: 'info',
+      base: { service: 'webhook-server' },
+      destination: pino.destination({ dest: join(dir, 'webhook-server.log'), sync: true }),
+    }),
+  });
+
+  return {
+    emulator,
+    client,
+    store,
+    receiver,
+    secret,
+    taskQueue: config.temporal.taskQueue,
+    sources,
+    async stop() {
+      await receiver.stop();
+      for (const { id } of sources.values())
+        await client.workflow
+          .getHandle(coordinatorWorkflowId(id))
+          .terminate('benchmark finished')
+          .catch(() => undefined);
+      await client.connection.close();
+      stopWorker.abort();
+      await worker.catch(() => undefined);
+      await store.close();
+      await emulator.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
