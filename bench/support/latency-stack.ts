@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
+import { parseDocument } from 'yaml';
 import { loadSyncConfig } from '../../activities/mapping/config.ts';
 import { openStateStore } from '../../activities/store/open.ts';
 import type { StateStore } from '../../activities/store/state-store.ts';
@@ -46,9 +47,10 @@ export interface LatencyStack {
 /**
  * What a production deployment runs, in this process, on the caller's Temporal dev server: the Okta emulator at Okta's
  * own durations (OKTA_DURATIONS: imports of 10 s + 5 ms a record, the real five-minute rule), the worker (both task
- * queues, the service config's defaults), a SQLite store, the sample mapping over a generated export of `people`, and
- * one webhook receiver on a real socket for every identity source. Each identity source gets its own coordinator,
- * started first with the service config's options plus the source's own (the receiver's signal then finds it).
+ * queues, the service config's defaults), a SQLite store, the sample mapping (without its department groups) over a
+ * generated export of `people`, and one webhook receiver on a real socket for every identity source. Each identity
+ * source gets its own coordinator, started first with the service config's options plus the source's own (the
+ * receiver's signal then finds it).
  */
 export async function startLatencyStack(
   temporal: DevServer,
@@ -57,8 +59,12 @@ export async function startLatencyStack(
 ): Promise<LatencyStack> {
   const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-bench-latency-'));
   await writeHrExport(join(dir, 'hr-export.csv'), options.people);
-  const yaml = await readFile(join(EXAMPLES, 'hr-okta-sync.yaml'), 'utf8');
-  await writeFile(join(dir, 'hr-okta-sync.yaml'), yaml.replace('dir: ../.cache/reports', 'dir: reports'));
+  // The sample mapping without its department groups: a full sync of 10,000 people is then one session of 10,000
+  // users (not three, with the groups and memberships), and a leaver is one user to deactivate.
+  const yaml = parseDocument(await readFile(join(EXAMPLES, 'hr-okta-sync.yaml'), 'utf8'));
+  yaml.deleteIn(['mapping', 'groups']);
+  yaml.setIn(['reports', 'dir'], 'reports');
+  await writeFile(join(dir, 'hr-okta-sync.yaml'), yaml.toString());
   const syncConfigPath = join(dir, 'hr-okta-sync.yaml');
   const syncConfig = await loadSyncConfig(syncConfigPath);
 
