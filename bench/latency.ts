@@ -108,6 +108,14 @@ function leaver(identitySourceId: string, externalId: string, phase: string): De
   return { webhookId: `msg_${id}`, body };
 }
 
+/** Fails the bench at once if a guardrail holds a plan for a person: the leavers would wait for the timeout. */
+async function notHeldForApproval(stack: LatencyStack, identitySourceId: string): Promise<void> {
+  const status = await coordinatorStatus(stack.client, identitySourceId).catch(() => undefined);
+  if (status?.phase !== 'awaiting-approval') return;
+  const tripped = (status.current?.guardrails ?? []).map((g) => `${g.guardrail} (${g.measured} > ${g.threshold})`);
+  throw new Error(`a plan of the leavers awaits approval: ${tripped.join(', ')}`);
+}
+
 /** The coordinator has nothing waiting or running and the store no event pending. */
 async function settled(stack: LatencyStack, identitySourceId: string): Promise<boolean> {
   if ((await stack.store.pendingHrEvents(identitySourceId)).length > 0) return false;
@@ -222,8 +230,17 @@ async function measure(
   const wanted = new Set(people);
   const deactivated = () =>
     stack.emulator.users({ identitySourceId: id, status: 'DEACTIVATED' }).filter((u) => wanted.has(u.externalId));
-  // The session path waits for the rest of the five-minute rule, Okta's import and the push's poll.
-  await waitFor(() => deactivated().length === people.length, `${path} ${condition}: the leavers deactivated`, 480_000);
+  // The session path waits for the rest of the import, a debounce, a plan and an import of its own.
+  let polls = 0;
+  await waitFor(
+    async () => {
+      if (deactivated().length === people.length) return true;
+      if (++polls % 10 === 0) await notHeldForApproval(stack, id);
+      return false;
+    },
+    `${path} ${condition}: the leavers deactivated`,
+    480_000,
+  );
   await waitFor(() => settled(stack, id), `${path} ${condition}: the coordinator idle`, 120_000);
   const wallMs = Date.now() - started;
 
