@@ -339,7 +339,7 @@ printTable(
     .sort((a, b) => order(a) - order(b))
     .map((p) => ({
       path: p.path,
-      condition: p.condition === 'idle' ? 'no session, rule not in force' : 'session just triggered, rule in force',
+      condition: p.condition === 'idle' ? 'idle: no session, no rule' : 'import running: rule in force',
       events: p.events,
       'p50 s': seconds(p.latencyMs.p50),
       'p99 s': seconds(p.latencyMs.p99),
