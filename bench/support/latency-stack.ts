@@ -24,6 +24,8 @@ import { writeHrExport } from './hr-export.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 const TOKEN_VARIABLE = 'HR_OKTA_SYNC_BENCH_OKTA_TOKEN';
+/** The deactivation guardrail of the bench's sync config (the sample's relative one, 10 %, stays). */
+export const MAX_DEACTIVATIONS = 1000;
 
 export interface LatencySource {
   /** What the bench calls it (a row of the table). */
@@ -47,8 +49,8 @@ export interface LatencyStack {
 /**
  * What a production deployment runs, in this process, on the caller's Temporal dev server: the Okta emulator at Okta's
  * own durations (OKTA_DURATIONS: imports of 10 s + 5 ms a record, the real five-minute rule), the worker (both task
- * queues, the service config's defaults), a SQLite store, the sample mapping (without its department groups) over a
- * generated export of `people`, and one webhook receiver on a real socket for every identity source. Each identity
+ * queues, the service config's defaults), a SQLite store, the sample mapping (without its department groups,
+ * deactivation guardrail MAX_DEACTIVATIONS) over a generated export of `people`, and one webhook receiver on a real socket for every identity source. Each identity
  * source gets its own coordinator, started first with the service config's options plus the source's own (the
  * receiver's signal then finds it).
  */
@@ -60,9 +62,11 @@ export async function startLatencyStack(
   const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-bench-latency-'));
   await writeHrExport(join(dir, 'hr-export.csv'), options.people);
   // The sample mapping without its department groups: a full sync of 10,000 people is then one session of 10,000
-  // users (not three, with the groups and memberships), and a leaver is one user to deactivate.
+  // users (not three, with the groups and memberships), and a leaver is one user to deactivate. The bench deactivates
+  // hundreds of people within the hour, which the sample's guardrail (25) would hold for a person's approval.
   const yaml = parseDocument(await readFile(join(EXAMPLES, 'hr-okta-sync.yaml'), 'utf8'));
   yaml.deleteIn(['mapping', 'groups']);
+  yaml.setIn(['guardrails', 'maxDeactivations'], MAX_DEACTIVATIONS);
   yaml.setIn(['reports', 'dir'], 'reports');
   await writeFile(join(dir, 'hr-okta-sync.yaml'), yaml.toString());
   const syncConfigPath = join(dir, 'hr-okta-sync.yaml');
