@@ -5,8 +5,8 @@
  *
  * One stack (Temporal dev server, worker, Okta emulator, SQLite store, webhook receiver, the sample mapping over a
  * generated export of --people) with two identity sources, each synced once first so that everyone exists in Okta:
- * `fast` (fast path on) and `session` (`fastPathMaxPeople: 0`: the session path). On each, leaver webhooks go out at --rate per
- * second, open loop, one person each, in two conditions:
+ * `fast` (fast path on) and `session` (`fastPathMaxPeople: 0`: the session path). On each, leaver webhooks go out at
+ * --rate per second, open loop, one person each, in two conditions:
  *
  *   - a session was just triggered: a full sync (as a schedule would start) re-sends everyone, and the leavers are
  *     sent while Okta imports it, so the five-minute rule blocks any new session all along (Okta's rule holds while
