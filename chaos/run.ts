@@ -7,7 +7,7 @@
  *                     [--scenario worker-kill,temporal-restart,okta-faults,emulator-restart,scale-out]
  *                     [--requests-per-session 46]   (lay plans out with headroom for re-sent uploads)
  *                     [--scale-out-trials 1] [--scale-out-sources 4] [--scale-out-workers 3] [--scale-out-kills 3]
- *                     [--scale-out-per-window 30] [--scale-out-postgres-port 55433]
+ *                     [--scale-out-per-window 75] [--scale-out-postgres-port 55433]
  *                     [--temporal-address host:port]   (a Temporal server already running, e.g. on PostgreSQL:
  *                                                       scripts/start-temporal-postgres.sh; temporal-restart is skipped)
  */
@@ -35,7 +35,7 @@ const { values } = parseArgs({
     'scale-out-sources': { type: 'string', default: '4' },
     'scale-out-workers': { type: 'string', default: '3' },
     'scale-out-kills': { type: 'string', default: '3' },
-    'scale-out-per-window': { type: 'string', default: '30' },
+    'scale-out-per-window': { type: 'string', default: '75' },
     'scale-out-postgres-port': { type: 'string', default: '55433' },
     'temporal-address': { type: 'string' },
   },

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStateStore } from '../../activities/store/open.ts';
+import { saveResult } from '../../bench/support/report.ts';
 import { CUSTOM_ATTRIBUTES, plannedPeople } from '../../bench/support/hr-people.ts';
 import { pushMetadata } from '../../contracts/workflow-summaries.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
-import { OktaProxy } from '../okta-proxy.ts';
+import { startProxiesInThread, type ProxyThread } from '../okta-proxy-thread.ts';
 import type { ScalePostgres } from '../scale-postgres.ts';
 import {
   bucketRanOut,
@@ -21,12 +22,13 @@ export interface ScaleOutOptions {
   sources: number;
   workers: number;
   kills: number;
-  /** The org's bucket during the trial: small enough that the sources together run into it. */
+  /** The org's bucket a 5 s window during the trial: small enough that the sources together run into it. */
   perWindow: number;
   postgres: ScalePostgres;
 }
 
 const TASK_QUEUE = 'chaos-scale';
+const WINDOW_MS = 5_000;
 const PUSH = { ...CHAOS_PUSH, oktaTaskQueue: `${TASK_QUEUE}-okta` };
 
 /**
@@ -39,18 +41,26 @@ export async function scaleOut(stack: ChaosStack, trial: number, options: ScaleO
   const { records, sources, workers, kills, postgres } = options;
   await postgres.start();
   const storeUrl = await postgres.freshDatabase('hr_okta_sync_scale');
-  const previous = { store: stack.store, storeUrl: stack.storeUrl, perWindow: stack.emulator.rateLimit.perWindow };
+  const previous = {
+    store: stack.store,
+    storeUrl: stack.storeUrl,
+    perWindow: stack.emulator.rateLimit.perWindow,
+    windowMs: stack.emulator.durations.rateLimitWindowMs,
+  };
   stack.store = await openStateStore(storeUrl);
   stack.storeUrl = storeUrl;
+  // Longer windows than the other trials', so that a worker sending before a reset it was told has seconds to be caught
+  // in, well past the time its own event loop may take to read an answer.
+  stack.emulator.setDurations({ rateLimitWindowMs: WINDOW_MS });
   stack.emulator.setRateLimit({ perWindow: options.perWindow });
-  const proxies = Array.from({ length: workers }, () => new OktaProxy(stack.emulator.url));
-  const running: (ChildProcess | undefined)[] = [];
-  const incarnations = proxies.map(() => 0);
+  let proxies: ProxyThread | undefined;
+  const running: (ChildProcess | undefined)[] = Array.from({ length: workers }, () => undefined);
+  const incarnations = Array.from({ length: workers }, () => 0);
   const startWorker = async (slot: number) => {
-    proxies[slot]!.sender = `worker ${slot + 1}#${++incarnations[slot]!}`;
+    await proxies!.setSender(slot, `worker ${slot + 1}#${++incarnations[slot]!}`);
     running[slot] = await stack.startWorker({
       name: `scale-${slot}`,
-      orgUrl: proxies[slot]!.url,
+      orgUrl: proxies!.urls[slot]!,
       storeUrl,
       taskQueue: TASK_QUEUE,
       // The server-side cap on Okta activities: above what 4 sources' polls need on this short clock.
@@ -58,8 +68,8 @@ export async function scaleOut(stack: ChaosStack, trial: number, options: ScaleO
     });
   };
   try {
-    await Promise.all(proxies.map((p) => p.start()));
-    await Promise.all(proxies.map((_, slot) => startWorker(slot)));
+    proxies = await startProxiesInThread(stack.emulator.url, workers);
+    await Promise.all(running.map((_, slot) => startWorker(slot)));
     const ids = Array.from(
       { length: sources },
       () => stack.emulator.defineIdentitySource({ customAttributes: CUSTOM_ATTRIBUTES }).id,
@@ -119,7 +129,10 @@ export async function scaleOut(stack: ChaosStack, trial: number, options: ScaleO
       duplicates += source.duplicates;
       checks.push(...source.checks.map((c) => ({ ...c, name: `source ${i + 1}: ${c.name}` })));
     }
-    const seen = proxies.flatMap((p) => p.seen);
+    for (const child of running) if (child) await stack.killWorker(child);
+    const seen = await proxies.stop();
+    // What each worker was told and sent, kept for a look when a bucket check fails.
+    const proxyLog = await saveResult('chaos-scale-out-proxies', { seen });
     checks.push(
       bucketRanOut(seen),
       overdrawOnlyInFlight(seen),
@@ -131,16 +144,17 @@ export async function scaleOut(stack: ChaosStack, trial: number, options: ScaleO
       trial,
       records: records * sources,
       wallMs,
-      injected: `${sources} sources, ${workers} workers, bucket ${options.perWindow}/window; ${injected.description}`,
+      injected: `${sources} sources, ${workers} workers, bucket ${options.perWindow} a ${WINDOW_MS / 1000} s window; ${injected.description}; requests as each worker saw them: ${proxyLog}`,
       checks,
       legitimateDuplicates: duplicates,
       ok: checks.every((c) => c.ok),
     };
   } finally {
     for (const child of running) if (child) await stack.killWorker(child);
-    await Promise.all(proxies.map((p) => p.stop()));
+    await proxies?.stop();
     await stack.store.close();
     Object.assign(stack, { store: previous.store, storeUrl: previous.storeUrl });
+    stack.emulator.setDurations({ rateLimitWindowMs: previous.windowMs });
     stack.emulator.setRateLimit({ perWindow: previous.perWindow });
     await postgres.stop();
   }
