@@ -7,7 +7,7 @@ import type { Check } from './trial.ts';
 /**
  * How late a request may reach the proxy after an answer left it and still count as already on its way (decided by
  * its worker before the worker read that answer), as in the okta-faults trial. Measured with the proxies on a thread of
- * their own: 5–32 ms. (On the emulator's event loop, their timestamps were up to 434 ms late whenever it parsed
+ * their own: 3–32 ms. (On the emulator's event loop, their timestamps were up to 434 ms late whenever it parsed
  * uploads, which looked like requests sent after a 429.)
  */
 const IN_FLIGHT_GRACE_MS = 100;
