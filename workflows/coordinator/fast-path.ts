@@ -35,7 +35,8 @@ export async function applyPersonByPerson(
   const singleRecord = proxyActivities<SingleRecordActivities>({
     ...(state.options.push?.oktaTaskQueue ? { taskQueue: state.options.push.oktaTaskQueue } : {}),
     startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: '1 minute',
+    // As the session path: the push options say how soon a call on a dead worker moves to another.
+    heartbeatTimeout: state.options.push?.heartbeatTimeoutMs ?? '1 minute',
     scheduleToCloseTimeout: '30 minutes',
     retry: {
       initialInterval: '1 second',
