@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isOktaFailure, OKTA_FAILURE, recordRefusalOf } from '../../contracts/okta-failure-types.ts';
 import type { ApplyPeopleResult, RefusedRecord } from '../../contracts/single-record-messages.ts';
 import type { IdentitySourceClient } from '../okta/identity-source-client.ts';
+import { keepAlive } from '../push/keep-alive.ts';
 import type { ConfirmedUser, PlanHeader, PlannedUpsert, StateStore, UpsertProfile } from '../store/state-store.ts';
 
 /** What the fast path needs of Okta: the session list (to never race an import) and the single-record writes. */
@@ -26,7 +27,7 @@ export function applyPeopleActivity({ store, okta }: { store: StateStore; okta: 
     if (!plan) throw ApplicationFailure.nonRetryable(`No plan ${input.planId} in the state store`, 'PlanNotFound');
     const source = plan.identitySourceId;
     const { upserts, deactivations, confirmed } = await readPlan(store, plan);
-    const handBack = await reasonForSession(okta, plan, upserts, confirmed);
+    const handBack = await keepAlive(() => reasonForSession(okta, plan, upserts, confirmed));
     if (handBack) return { outcome: 'needs-session', reason: handBack, applied: 0, refused: [] };
 
     const writer = new PersonWriter(store, source);
@@ -86,9 +87,12 @@ class PersonWriter {
     confirm: { status: 'DEACTIVATED' } | { status: 'ACTIVE'; fingerprint: string; profile: UpsertProfile },
     send: () => Promise<unknown>,
   ): Promise<void> {
-    heartbeat({ applied: this.applied, refused: this.refused.length });
+    const progress = () => ({ applied: this.applied, refused: this.refused.length });
+    heartbeat(progress());
     try {
-      await send();
+      // Heartbeating through each call to Okta: a slow answer (or a pacer's wait) must not outlast the heartbeat
+      // timeout, or Temporal starts another attempt that writes beside this one.
+      await keepAlive(send, progress);
     } catch (error) {
       const refusal = recordRefusalOf(error);
       if (!refusal) throw error;
