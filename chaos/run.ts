@@ -1,19 +1,22 @@
 /**
  * Chaos: pushes plans with the real worker process while workers are SIGKILLed, the Temporal dev server and the Okta
- * emulator restart, and Okta answers with 5xx, 429 bursts, dropped connections and latency spikes; after each trial
+ * emulator restart, and Okta answers with 5xx, 429 bursts, dropped connections and latency spikes; and runs small
+ * syncs through the single-record fast path while the worker is SIGKILLed mid-write (fast-path). After each trial
  * every invariant is checked. Exits non-zero when any check fails.
  *
  *   node chaos/run.ts [--kill-trials 3] [--kills 2] [--fault-trials 2] [--restart-trials 1] [--records 20000]
- *                     [--scenario worker-kill,temporal-restart,okta-faults,emulator-restart,scale-out]
+ *                     [--scenario worker-kill,temporal-restart,okta-faults,emulator-restart,scale-out,fast-path]
  *                     [--requests-per-session 46]   (lay plans out with headroom for re-sent uploads)
  *                     [--scale-out-trials 1] [--scale-out-sources 4] [--scale-out-workers 3] [--scale-out-kills 3]
  *                     [--scale-out-per-window 75] [--scale-out-postgres-port 55433]
+ *                     [--fast-path-trials 1] [--fast-path-people 300] [--fast-path-deltas 4]
  *                     [--temporal-address host:port]   (a Temporal server already running, e.g. on PostgreSQL:
  *                                                       scripts/start-temporal-postgres.sh; temporal-restart is skipped)
  */
 import { parseArgs } from 'node:util';
 import { printTable, saveResult, seconds } from '../bench/support/report.ts';
 import { emulatorRestart } from './scenarios/emulator-restart.ts';
+import { fastPathKill } from './scenarios/fast-path.ts';
 import { oktaFaults } from './scenarios/okta-faults.ts';
 import { temporalRestart } from './scenarios/temporal-restart.ts';
 import { scaleOut } from './scenarios/scale-out.ts';
@@ -29,7 +32,10 @@ const { values } = parseArgs({
     'fault-trials': { type: 'string', default: '2' },
     'restart-trials': { type: 'string', default: '1' },
     records: { type: 'string', default: '20000' },
-    scenario: { type: 'string', default: 'worker-kill,temporal-restart,okta-faults,emulator-restart,scale-out' },
+    scenario: {
+      type: 'string',
+      default: 'worker-kill,temporal-restart,okta-faults,emulator-restart,scale-out,fast-path',
+    },
     'requests-per-session': { type: 'string' },
     'scale-out-trials': { type: 'string', default: '1' },
     'scale-out-sources': { type: 'string', default: '4' },
@@ -37,6 +43,9 @@ const { values } = parseArgs({
     'scale-out-kills': { type: 'string', default: '3' },
     'scale-out-per-window': { type: 'string', default: '75' },
     'scale-out-postgres-port': { type: 'string', default: '55433' },
+    'fast-path-trials': { type: 'string', default: '1' },
+    'fast-path-people': { type: 'string', default: '300' },
+    'fast-path-deltas': { type: 'string', default: '4' },
     'temporal-address': { type: 'string' },
   },
 });
@@ -98,6 +107,10 @@ try {
         }),
       );
     }
+  }
+  if (scenarios.has('fast-path')) {
+    const options = { people: Number(values['fast-path-people']), deltas: Number(values['fast-path-deltas']) };
+    for (let i = 0; i < Number(values['fast-path-trials']); i++) record(await fastPathKill(stack, ++trial, options));
   }
 } finally {
   await stack.stop();

@@ -25,6 +25,10 @@ export interface WorkerOverrides {
   storeUrl?: string;
   taskQueue?: string;
   oktaActivitiesPerSecond?: number;
+  /** The path of a sync config: the worker then plans syncs too (without, it only pushes plans saved ahead). */
+  sync?: string;
+  /** Of one Okta request; default 5 s. */
+  requestTimeoutMs?: number;
 }
 
 export class ChaosStack {
@@ -117,7 +121,7 @@ export class ChaosStack {
           identitySourceId: this.emulator.identitySourceIds[0],
           auth: { type: 'ssws', token: { env: 'CHAOS_OKTA_TOKEN' } },
           rateLimitShare: 1,
-          requestTimeoutMs: 5_000,
+          requestTimeoutMs: overrides.requestTimeoutMs ?? 5_000,
         },
         store: { url: overrides.storeUrl ?? this.storeUrl },
         // No fixed ports: other workers may run on this machine.
@@ -126,6 +130,7 @@ export class ChaosStack {
           runtimeMetrics: false,
           ...(overrides.oktaActivitiesPerSecond ? { oktaActivitiesPerSecond: overrides.oktaActivitiesPerSecond } : {}),
         },
+        ...(overrides.sync ? { sync: overrides.sync } : {}),
       }),
     );
     const child = spawn(process.execPath, [CLI, 'worker', '--config', config, '--workflow-bundle', this.bundlePath], {
