@@ -3,9 +3,9 @@
  * compare wall time and requests with the theoretical minimum computed from the same parameters.
  *
  *   node bench/push.ts [--records 100000] [--scale 20] [--upload-concurrency N] [--preset enterprise,free-org]
- *                      [--emulator thread|in-process]
+ *                      [--emulator thread|in-process] [--read-back-sample N] [--read-back-max N]
  *
- * Without --upload-concurrency the workflow's default is used. The emulator runs in a thread of its own by default, so
+ * Without --upload-concurrency (--read-back-*) the workflow's default is used; --read-back-max 0 turns read-back off. The emulator runs in a thread of its own by default, so
  * that Okta's work does not run on the event loop of the worker being measured.
  */
 import { parseArgs } from 'node:util';
@@ -66,6 +66,8 @@ const { values } = parseArgs({
     'upload-concurrency': { type: 'string' },
     preset: { type: 'string', default: 'enterprise,free-org,slow-import' },
     emulator: { type: 'string', default: 'thread' },
+    'read-back-sample': { type: 'string' },
+    'read-back-max': { type: 'string' },
   },
 });
 const scale = Number(values.scale);
@@ -75,6 +77,10 @@ if (values.emulator !== 'thread' && values.emulator !== 'in-process') {
 const startEmulator = (options: OktaEmulatorOptions) =>
   values.emulator === 'thread' ? startEmulatorInThread(options) : startOktaEmulator(options).then(inProcess);
 const uploadConcurrency = values['upload-concurrency'] === undefined ? undefined : Number(values['upload-concurrency']);
+const readBack = {
+  ...(values['read-back-sample'] === undefined ? {} : { readBackSample: Number(values['read-back-sample']) }),
+  ...(values['read-back-max'] === undefined ? {} : { readBackMaxPerSession: Number(values['read-back-max']) }),
+};
 const chosen = values.preset.split(',').map((name) => {
   const preset = PRESETS.find((p) => p.name === name);
   if (!preset) throw new Error(`unknown preset ${name}; known: ${PRESETS.map((p) => p.name).join(', ')}`);
@@ -112,7 +118,11 @@ try {
           upserts: plannedPeople(records),
           deactivations: [],
         },
-        { ...scaledPushOptions(scale, durations), ...(uploadConcurrency === undefined ? {} : { uploadConcurrency }) },
+        {
+          ...scaledPushOptions(scale, durations),
+          ...(uploadConcurrency === undefined ? {} : { uploadConcurrency }),
+          ...readBack,
+        },
       );
       const users = await emulator.users({ identitySourceId: '0oabenchpush' });
       if (users.length !== records || users.some((u) => u.status !== 'ACTIVE')) {
@@ -126,6 +136,7 @@ try {
         durations,
         rateLimit: { perWindow: preset.perWindow, share: preset.share },
         uploadConcurrency: uploadConcurrency ?? 'default',
+        readBack,
         emulator: values.emulator,
         minimum,
         measured: {
@@ -150,7 +161,7 @@ try {
 }
 
 printTable(
-  `Push through the emulator (${values.emulator}), Okta's durations ÷ ${scale}, uploadConcurrency ${uploadConcurrency ?? "the workflow's default"}`,
+  `Push through the emulator (${values.emulator}), Okta's durations ÷ ${scale}, uploadConcurrency ${uploadConcurrency ?? "the workflow's default"}, read-back ${JSON.stringify(readBack)}`,
   results.map((r) => ({
     preset: r.preset,
     records: r.records,
@@ -163,6 +174,7 @@ printTable(
     'all req': r.measured.requests.total,
     'min all': r.minimum.requests,
     '429s': r.measured.requests.rateLimited,
+    'read back': r.measured.result.totals.recordsReadBack ?? 0,
     'history ev': r.measured.historyEvents,
     'bound: imports s': seconds(r.minimum.bounds.importsMs),
     'bound: rate s': seconds(r.minimum.bounds.rateLimitMs),

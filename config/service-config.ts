@@ -223,7 +223,7 @@ const ReadBackSection = z
       .number()
       .int()
       .min(0)
-      .default(100)
+      .default(20)
       .describe(
         'A session of at most this many people is read back whole; a bigger one this many, spread over it, plus every deactivation and every upsert that clears an attribute',
       ),
@@ -232,8 +232,10 @@ const ReadBackSection = z
       .int()
       .min(0)
       .max(10_000)
-      .default(1_000)
-      .describe('Read-backs per import session at most (each one request of the rate limit); 0 turns read-back off'),
+      .default(200)
+      .describe(
+        'Read-backs per import session at most (each one request of the rate limit), but for every clearing once Okta is seen ignoring one; 0 turns read-back off',
+      ),
     deactivations: z
       .boolean()
       .default(true)

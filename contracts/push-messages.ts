@@ -22,10 +22,13 @@ export interface PushOptions {
   /**
    * Read-back after each COMPLETED import (GET /users/{externalId}): a session of at most this many people is read back
    * whole; a bigger one this many, spread over the session, plus every deactivation and every upsert that clears an
-   * attribute. Default 100.
+   * attribute. Default 20.
    */
   readBackSample?: number;
-  /** Read-backs per session at most, those that must be read first; 0 turns read-back off. Default 1000. */
+  /**
+   * Read-backs per session at most, those that must be read first; 0 turns read-back off. Once a read shows Okta
+   * ignored a clearing, every clearing upsert of the session is read (and repaired) however many. Default 200.
+   */
   readBackMaxPerSession?: number;
   /**
    * Whether a deactivated person must read back as gone (404). Off for an Okta that still answers GET for deactivated

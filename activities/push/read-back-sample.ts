@@ -14,14 +14,16 @@ export interface SampleLimits {
 
 /**
  * Who of a session is read back: everyone in a small session; in a big one every deactivation and every upsert that
- * clears an attribute (the changes most likely not applied as sent) and an even spread of the others. The same
- * session always gives the same choice, so a retried read-back reads the same people.
+ * clears an attribute (the changes most likely not applied as sent) and an even spread of the others, at most `max`.
+ * `moreClearing` are the clearing upserts the maximum left out: to be read too once one read shows Okta ignored a
+ * clearing (then every clearing of the session needs the repair). The same session always gives the same choice, so a
+ * retried read-back reads the same people.
  */
 export function chooseReadBacks(
   upserts: PlannedUpsert[],
   deactivations: string[],
   limits: SampleLimits,
-): { chosen: ReadBack[]; unchecked: number } {
+): { chosen: ReadBack[]; unchecked: number; moreClearing: ReadBack[] } {
   const all: ReadBack[] = [
     ...deactivations.map((externalId): ReadBack => ({ kind: 'deactivation', externalId })),
     ...upserts.map((item): ReadBack => ({ kind: 'upsert', item })),
@@ -34,12 +36,18 @@ export function chooseReadBacks(
     const rest = readable.filter((r) => !mustBeRead(r));
     chosen = [...mustRead, ...spread(rest, Math.min(limits.sample, rest.length))];
   }
-  chosen = chosen.slice(0, Math.max(0, limits.max));
-  return { chosen, unchecked: all.length - chosen.length };
+  const max = Math.max(0, limits.max);
+  const moreClearing = chosen.slice(max).filter((r) => r.kind === 'upsert' && clears(r));
+  chosen = chosen.slice(0, max);
+  return { chosen, unchecked: all.length - chosen.length, moreClearing };
+}
+
+function clears(readBack: Extract<ReadBack, { kind: 'upsert' }>): boolean {
+  return Object.values(readBack.item.profile).includes(null);
 }
 
 function mustBeRead(readBack: ReadBack): boolean {
-  return readBack.kind === 'deactivation' || Object.values(readBack.item.profile).includes(null);
+  return readBack.kind === 'deactivation' || clears(readBack);
 }
 
 /** `count` items evenly spaced over the list, first included. */

@@ -28,16 +28,21 @@ export interface ReadBackInput extends SampleLimits {
 export function readBackImportActivity(deps: { store: StateStore; okta: IdentitySourceClient; layouts: PlanLayouts }) {
   return async function readBackImport(input: ReadBackInput): Promise<ReadBackResult> {
     const { upserts, deactivations } = await sessionPeople(deps, input);
-    const { chosen, unchecked } = chooseReadBacks(upserts, deactivations, input);
+    const { chosen, unchecked, moreClearing } = chooseReadBacks(upserts, deactivations, input);
     const refused: RefusedByOkta[] = [];
     let repaired = 0;
-    await forEachConcurrently(chosen, input.concurrency, async (readBack) => {
-      const outcome = await check(deps.okta, input.identitySourceId, readBack);
-      if (outcome === 'repaired') repaired++;
-      else if (outcome) refused.push({ ...outcome, sessionIndex: input.sessionIndex });
-    });
+    const readAll = (readBacks: ReadBack[]) =>
+      forEachConcurrently(readBacks, input.concurrency, async (readBack) => {
+        const outcome = await check(deps.okta, input.identitySourceId, readBack);
+        if (outcome === 'repaired') repaired++;
+        else if (outcome) refused.push({ ...outcome, sessionIndex: input.sessionIndex });
+      });
+    await readAll(chosen);
+    // Okta ignored a clearing: every clearing of the session needs the repair, however many the maximum left out.
+    const more = repaired > 0 ? moreClearing : [];
+    await readAll(more);
     refused.sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
-    return { checked: chosen.length, unchecked, repaired, refused };
+    return { checked: chosen.length + more.length, unchecked: unchecked - more.length, repaired, refused };
   };
 }
 

@@ -143,8 +143,8 @@ describe('service config', () => {
       fastPathMaxPeople: 20,
       push: {
         oktaTaskQueue: 'sync-okta',
-        readBackSample: 100,
-        readBackMaxPerSession: 1_000,
+        readBackSample: 20,
+        readBackMaxPerSession: 200,
         readBackDeactivations: true,
       },
     });

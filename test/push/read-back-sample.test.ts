@@ -32,6 +32,9 @@ describe('who a session reads back', () => {
     const capped = chooseReadBacks(upserts, ['gone-1', 'gone-2'], { sample: 5, max: 4, deactivations: true });
     expect(ids(capped.chosen)).toEqual(['gone-1', 'gone-2', 'emp-100', 'emp-101']);
     expect(capped.unchecked).toBe(51);
+    // The clearing the maximum left out, for when Okta is seen ignoring clearing.
+    expect(ids(capped.moreClearing)).toEqual(['emp-102']);
+    expect(sample.moreClearing).toEqual([]);
     expect(chooseReadBacks(upserts, [], { sample: 5, max: 0, deactivations: true }).chosen).toEqual([]);
   });
 

@@ -164,5 +164,21 @@ describe('read-back after an import', () => {
       .map((r) => decodeURIComponent(r.path.split('/').at(-1)!));
     expect(read).toHaveLength(25);
     expect(read).toEqual(expect.arrayContaining(['emp-0', 'emp-4', 'emp-30', 'emp-34']));
+
+    // Okta ignores clearing in bulk: once a read shows it, every clearing of the session is read and repaired, past the
+    // maximum.
+    h.emulator.setNullInBulkUpsert('ignored');
+    const lastNames = people(6, { from: 100, variant: 'z' }).map((p) => ({
+      ...p,
+      profile: { ...p.profile, lastName: null },
+    }));
+    const ignored = await push(
+      { identitySourceId, upserts: [...lastNames, ...people(100, { from: 150, variant: 'z' })], deactivations: [] },
+      { readBackSample: 3, readBackMaxPerSession: 2 },
+    );
+    expect(ignored.result.totals).toMatchObject({ recordsReadBack: 6, recordsRepaired: 6, recordsRefusedByOkta: 0 });
+    for (const { externalId } of lastNames) {
+      expect(user(h, externalId)?.profile).not.toHaveProperty('lastName');
+    }
   });
 });

@@ -34,6 +34,8 @@ export const FAST_PUSH: PushOptions = {
   blockedSessionPollMs: 200,
   heartbeatTimeoutMs: 2_000,
   uploadConcurrency: 4,
+  // Sessions of the example export (52 people) are read back whole.
+  readBackSample: 100,
 };
 
 /**

@@ -12,10 +12,10 @@ const DEFAULTS: Required<Omit<PushOptions, 'oktaTaskQueue'>> = {
   uploadConcurrency: 8,
   reclaimForeignSessions: false,
   heartbeatTimeoutMs: 30_000,
-  // A hundred reads cost a third of a minute of a 600-a-minute bucket at a 50 % share, beside a session's 50 uploads;
-  // a session that clears or deactivates thousands is bounded by the maximum.
-  readBackSample: 100,
-  readBackMaxPerSession: 1_000,
+  // Reads share the rate limit with the uploads: 20 beside a full session's 50 uploads (docs/benchmarks.md, section 2).
+  // A session that clears or deactivates thousands is bounded by the maximum (clearing Okta ignored excepted).
+  readBackSample: 20,
+  readBackMaxPerSession: 200,
   readBackDeactivations: true,
 };
 
