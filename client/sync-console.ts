@@ -46,10 +46,14 @@ export function describeSync(summary: SyncSummary): string {
   const totals = summary.push?.totals;
   const refusedByOkta = totals?.recordsRefusedByOkta
     ? `, ${totals.recordsRefusedByOkta} not applied (pending, sent again next sync)`
-    : '';
+    : summary.refused?.length
+      ? `, ${summary.refused.length} refused by Okta (pending, sent again next sync)`
+      : '';
   const applied = totals
     ? `; Okta applied ${totals.recordsApplied} records in ${summary.push?.sessionIds?.length ?? 0} import session(s)${refusedByOkta}`
-    : '';
+    : summary.singleRecord
+      ? `; Okta applied ${summary.singleRecord.applied} people one by one, without an import session${refusedByOkta}`
+      : '';
   const error = summary.error ? `: ${summary.error}` : '';
   const seconds = (Date.parse(summary.finishedAt) - Date.parse(summary.startedAt)) / 1000;
   return (
