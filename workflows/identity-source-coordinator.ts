@@ -26,7 +26,7 @@ import {
 } from '../contracts/sync-messages.ts';
 import type { PushTotals } from '../contracts/push-messages.ts';
 import { CoordinatorState, type RunningRequest } from './coordinator/coordinator-state.ts';
-import { applyPersonByPerson, FAST_PATH_PATCH, fitsFastPath } from './coordinator/fast-path.ts';
+import { applyPersonByPerson, FAST_PATH_PATCH, fitsFastPath, withLeaversAlongside } from './coordinator/fast-path.ts';
 import { registerHandlers } from './coordinator/handlers.ts';
 import { pushMetadata } from '../contracts/workflow-summaries.ts';
 
@@ -218,7 +218,11 @@ async function serve(
   state.setPhase('pushing', `push ${request.pushWorkflowId ?? `of plan ${planId}`} to end`);
   const applied = (push: PushOutcome) =>
     state.summary('applied', { reportPath, push: { workflowId: request.pushWorkflowId!, ...push } });
-  if (request.stage === 'pushing') return await awaitEarlierPush(request.pushWorkflowId!, applied, handOverDue);
+  const alongside = { planning, bookkeeping };
+  if (request.stage === 'pushing') {
+    const workflowId = request.pushWorkflowId!;
+    return await withLeaversAlongside(state, alongside, () => awaitEarlierPush(workflowId, applied, handOverDue));
+  }
 
   request.pushWorkflowId = `${workflowInfo().workflowId}/push/${planId}`;
   // The push outlives this run when the run hands over; cancelling the request still cancels it (through the
@@ -231,7 +235,7 @@ async function serve(
   });
   state.waitFor(`push ${request.pushWorkflowId} to end`);
   request.stage = 'pushing';
-  const result = await Promise.race([push.result(), handOverDue()]);
+  const result = await withLeaversAlongside(state, alongside, () => Promise.race([push.result(), handOverDue()]));
   if (result === HAND_OVER) return HAND_OVER;
   return applied({ totals: result.totals, sessionIds: result.sessions.map((s) => s.sessionId) });
 }

@@ -22,12 +22,18 @@ export type SingleRecordOkta = Pick<IdentitySourceClient, 'listSessions' | 'repl
  * unconfirmed (so the next plan sends it again) and does not stop the others.
  */
 export function applyPeopleActivity({ store, okta }: { store: StateStore; okta: SingleRecordOkta }) {
-  return async function applyPeople(input: { planId: string }): Promise<ApplyPeopleResult> {
+  return async function applyPeople(input: {
+    planId: string;
+    /** A plan of leavers run beside a push of ours: its sessions are active, and no session of ours carries a DELETE. */
+    alongsidePush?: boolean;
+  }): Promise<ApplyPeopleResult> {
     const plan = await store.getPlan(input.planId);
     if (!plan) throw ApplicationFailure.nonRetryable(`No plan ${input.planId} in the state store`, 'PlanNotFound');
     const source = plan.identitySourceId;
     const { upserts, deactivations, confirmed } = await readPlan(store, plan);
-    const handBack = await keepAlive(() => reasonForSession(okta, plan, upserts, confirmed));
+    const handBack = await keepAlive(() =>
+      reasonForSession(okta, plan, upserts, confirmed, input.alongsidePush === true),
+    );
     if (handBack) return { outcome: 'needs-session', reason: handBack, applied: 0, refused: [] };
 
     const writer = new PersonWriter(store, source);
@@ -122,6 +128,7 @@ async function reasonForSession(
   plan: PlanHeader,
   upserts: PlannedUpsert[],
   confirmed: Map<string, ConfirmedUser>,
+  alongsidePush: boolean,
 ): Promise<string | undefined> {
   const { counts } = plan;
   if (counts.groupUpserts + counts.groupDeletes + counts.membershipUpserts + counts.membershipDeletes > 0) {
@@ -129,6 +136,7 @@ async function reasonForSession(
   }
   const returning = upserts.filter((u) => confirmed.get(u.externalId)?.status === 'DEACTIVATED').length;
   if (returning > 0) return `${returning} deactivated ${returning === 1 ? 'person comes' : 'people come'} back`;
+  if (alongsidePush) return upserts.length > 0 ? 'only leavers are deactivated beside a push' : undefined;
   const [active] = await okta.listSessions(plan.identitySourceId);
   if (active) return `import session ${active.id} of the identity source is ${active.status}`;
   return undefined;

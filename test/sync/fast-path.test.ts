@@ -134,6 +134,47 @@ describe('the single-record fast path', () => {
     );
   });
 
+  it('deactivates a leaver beside a running push, and again after it should the push bring them back', async () => {
+    const coordinator = { ...FAST_PATH_COORDINATOR, hrEventQuietMs: 600_000, hrEventMaxDelayMs: 600_000 };
+    // Imports long enough that the leaver comes while the full sync's import is processed.
+    const h = await harnessForTest({ coordinator, emulator: { durations: { importProcessingMs: 15_000 } } });
+    await runSync(h);
+    const full = h.client.workflow.execute(sync, {
+      taskQueue: h.taskQueue,
+      workflowId: uniqueWorkflowId('sync'),
+      args: [{ mode: 'full' }],
+    });
+    const importing = await waitFor(
+      () => h.emulator.sessions({ identitySourceId: h.identitySourceId, status: 'TRIGGERED' })[0],
+      "the full sync's import",
+      30_000,
+    );
+
+    await receiveHrEvent(h, coordinator, { type: 'leaver', externalId: 'E1004' });
+
+    await waitFor(() => user(h, 'E1004')?.status === 'DEACTIVATED', 'the leaver deactivated', 30_000);
+    // Okta is still importing the full sync, which re-sends E1004 as it was.
+    expect(h.emulator.sessions({ id: importing.id })[0]?.status).toBe('TRIGGERED');
+    expect(((await full) as SyncSummary).outcome).toBe('applied');
+    const handle = h.client.workflow.getHandle(coordinatorWorkflowId(h.identitySourceId));
+    const status = await waitFor(async () => {
+      const s = await handle.query(syncStatusQuery);
+      return s.phase === 'debouncing-hr-events' || (s.phase === 'idle' && s.pendingHrEvents === 0) ? s : undefined;
+    }, 'the coordinator done with the leaver after the push');
+    expect(user(h, 'E1004')?.status).toBe('DEACTIVATED');
+    expect((await h.store.getConfirmedUser(h.identitySourceId, 'E1004'))?.status).toBe('DEACTIVATED');
+    const beside = status.recent.find((r) => r.singleRecord !== undefined);
+    expect(beside).toMatchObject({ outcome: 'applied', reasons: ['webhook'], singleRecord: { applied: 1 } });
+    // The full sync's import made E1004 active again; the leaver was planned again after the push and deactivated.
+    const deletes = requestsSince(h, 0).filter((r) => r === 'DELETE /users/E1004');
+    expect(deletes).toHaveLength(2);
+    await maybeSaveHistory(
+      h.client,
+      coordinatorWorkflowId(h.identitySourceId),
+      history('identity-source-coordinator-leaver-beside-push'),
+    );
+  });
+
   it('holds leavers past the deactivation guardrail for approval, counting the last hour, then applies them', async () => {
     const coordinator = { ...FAST_PATH_COORDINATOR, hrEventQuietMs: 600_000, hrEventMaxDelayMs: 600_000 };
     const h = await harnessForTest({ coordinator });

@@ -38,6 +38,8 @@ export class CoordinatorState {
   pendingHrEvents: number;
   /** Of the pending HR events, leavers not yet planned on their own (they do not wait for the debounce). */
   pendingLeavers: number;
+  /** Leavers deactivated (or not) while a push ran, to be planned again once it ended (see fast-path.ts). */
+  private deferredLeavers = 0;
   firstHrEventAt: number | undefined;
   lastHrEventAt: number | undefined;
   phase: SyncPhase = 'idle';
@@ -148,10 +150,47 @@ export class CoordinatorState {
    * keep their debounce; once no other event is pending, nothing is left to gather.
    */
   queueLeavers(): void {
-    this.pendingHrEvents = Math.max(0, this.pendingHrEvents - this.pendingLeavers);
+    this.takeLeavers();
+    this.enqueue({ mode: 'delta', dryRun: false, reason: 'webhook', leavers: true }, true);
+  }
+
+  /** Takes the pending leavers out of the HR events that wait for the debounce; returns how many there were. */
+  takeLeavers(): number {
+    const taken = this.pendingLeavers;
+    this.pendingHrEvents = Math.max(0, this.pendingHrEvents - taken);
     this.pendingLeavers = 0;
     if (this.pendingHrEvents === 0) this.firstHrEventAt = this.lastHrEventAt = undefined;
-    this.enqueue({ mode: 'delta', dryRun: false, reason: 'webhook', leavers: true }, true);
+    this.showDetails();
+    return taken;
+  }
+
+  /** Leavers taken while a push ran, to be planned once more after it. */
+  deferLeavers(count: number): void {
+    this.deferredLeavers += count;
+  }
+
+  /** The push ended: the leavers taken meanwhile are pending again, and go first. */
+  releaseDeferredLeavers(): void {
+    if (this.deferredLeavers === 0) return;
+    this.noteHrEvents(this.deferredLeavers, this.deferredLeavers);
+    this.deferredLeavers = 0;
+  }
+
+  /** The outcome of work done beside the running request (leavers deactivated while a push ran). */
+  recordSideOutcome(outcome: SyncSummary['outcome'], startedAt: string, extra: Partial<SyncSummary>): void {
+    this.recent.unshift({
+      requestId: `${workflowInfo().workflowId}#${this.nextRequestNumber++}`,
+      identitySourceId: this.identitySourceId,
+      mode: 'delta',
+      dryRun: false,
+      reasons: ['webhook'],
+      outcome,
+      ...extra,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    });
+    this.recent.splice(RECENT_KEPT);
+    this.showDetails();
   }
 
   /** The gathered HR events become one delta request. */
@@ -216,8 +255,10 @@ export class CoordinatorState {
       carried: {
         queue: this.queue,
         recent: this.recent,
-        pendingHrEvents: this.pendingHrEvents,
-        ...(this.pendingLeavers > 0 ? { pendingLeavers: this.pendingLeavers } : {}),
+        pendingHrEvents: this.pendingHrEvents + this.deferredLeavers,
+        ...(this.pendingLeavers + this.deferredLeavers > 0
+          ? { pendingLeavers: this.pendingLeavers + this.deferredLeavers }
+          : {}),
         nextRequestNumber: this.nextRequestNumber,
         ...(firstHrEventAt === undefined ? {} : { firstHrEventAt, lastHrEventAt: lastHrEventAt! }),
         ...(current?.stage ? { current: this.inProgress(current) } : {}),

@@ -1,4 +1,6 @@
-import { log, proxyActivities } from '@temporalio/workflow';
+import { condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import type { PlanningActivities } from '../../activities/planning/planning-activities.ts';
+import type { PushActivities } from '../../activities/push/push-activities.ts';
 import type { SingleRecordActivities } from '../../activities/single-record/single-record-activities.ts';
 import { NON_RETRYABLE_OKTA_FAILURES } from '../../contracts/okta-failure-types.ts';
 import type { SyncSummary } from '../../contracts/sync-messages.ts';
@@ -30,22 +32,7 @@ export async function applyPersonByPerson(
 ): Promise<SyncSummary | undefined> {
   const planId = request.planId!;
   state.setPhase('pushing', `Okta's single-record API to apply plan ${planId}`);
-  // Each person is a request or two: a pacer may hold one a rate-limit window, a 429 waits until Okta's reset
-  // (nextRetryDelay). Progress is confirmed per person, so a retry re-sends at most the one in flight.
-  const singleRecord = proxyActivities<SingleRecordActivities>({
-    ...(state.options.push?.oktaTaskQueue ? { taskQueue: state.options.push.oktaTaskQueue } : {}),
-    startToCloseTimeout: '5 minutes',
-    // As the session path: the push options say how soon a call on a dead worker moves to another.
-    heartbeatTimeout: state.options.push?.heartbeatTimeoutMs ?? '1 minute',
-    scheduleToCloseTimeout: '30 minutes',
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      nonRetryableErrorTypes: [...NON_RETRYABLE_OKTA_FAILURES, 'PlanNotFound'],
-    },
-  });
-  const result = await singleRecord.applyPeople.executeWithOptions(
+  const result = await singleRecordActivities(state).applyPeople.executeWithOptions(
     { summary: `apply plan ${planId} person by person (${request.planPeople} people)` },
     [{ planId }],
   );
@@ -58,4 +45,99 @@ export async function applyPersonByPerson(
     singleRecord: { applied: result.applied },
     ...(result.refused.length > 0 ? { refused: result.refused } : {}),
   });
+}
+
+/**
+ * Each person is a request or two: a pacer may hold one a rate-limit window, a 429 waits until Okta's reset
+ * (nextRetryDelay). Progress is confirmed per person, so a retry re-sends at most the one in flight.
+ */
+function singleRecordActivities(state: CoordinatorState) {
+  return proxyActivities<SingleRecordActivities>({
+    ...(state.options.push?.oktaTaskQueue ? { taskQueue: state.options.push.oktaTaskQueue } : {}),
+    startToCloseTimeout: '5 minutes',
+    // As the session path: the push options say how soon a call on a dead worker moves to another.
+    heartbeatTimeout: state.options.push?.heartbeatTimeoutMs ?? '1 minute',
+    scheduleToCloseTimeout: '30 minutes',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      nonRetryableErrorTypes: [...NON_RETRYABLE_OKTA_FAILURES, 'PlanNotFound'],
+    },
+  });
+}
+
+/** What deactivating leavers beside a push needs of the coordinator's other activities. */
+export interface AlongsideActivities {
+  planning: Pick<PlanningActivities, 'planLeavers'>;
+  bookkeeping: Pick<PushActivities, 'recordPlanStatus'>;
+}
+
+/**
+ * Waits for a push (`work`) while leavers from HR webhooks are deactivated beside it, person by person: a push of a
+ * big plan takes minutes to hours, and a leaver should lose access in seconds. Safe beside the push's sessions
+ * because a DELETE of a leaver is the only write and the push's plan predates the leaver event; should the push still
+ * carry an upsert of that person (a full sync re-sends everyone), its import may make them active again, so every
+ * leaver taken meanwhile is planned once more when the push ended (usually finding nothing left to do). A plan a
+ * guardrail holds, or one too big for the fast path, waits for the push's end too, and then goes the usual way.
+ */
+export async function withLeaversAlongside<T>(
+  state: CoordinatorState,
+  activities: AlongsideActivities,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!state.fastPath || state.options.fastPathMaxPeople === 0) return await work();
+  let ended = false;
+  const lane = (async () => {
+    for (;;) {
+      await condition(() => ended || state.pendingLeavers > 0);
+      if (ended) return;
+      await deactivateAlongside(state, activities);
+    }
+  })();
+  try {
+    return await work();
+  } finally {
+    ended = true;
+    await lane;
+    state.releaseDeferredLeavers();
+  }
+}
+
+async function deactivateAlongside(state: CoordinatorState, { planning, bookkeeping }: AlongsideActivities) {
+  const startedAt = new Date().toISOString();
+  state.deferLeavers(state.takeLeavers());
+  try {
+    const plan = await planning.planLeavers({ identitySourceId: state.identitySourceId });
+    const planId = plan.planId!;
+    const people = plan.planCounts?.deactivations ?? 0;
+    if (plan.outcome !== 'planned' || people > state.options.fastPathMaxPeople) {
+      // Held by a guardrail, or too many for the fast path: planned again once the push ended.
+      await bookkeeping.recordPlanStatus({ planId, status: 'cancelled' });
+      return;
+    }
+    const result =
+      people === 0
+        ? undefined
+        : await singleRecordActivities(state).applyPeople.executeWithOptions(
+            { summary: `deactivate ${people} leaver(s) beside the running push (plan ${planId})` },
+            [{ planId, alongsidePush: true }],
+          );
+    if (result?.outcome === 'needs-session') {
+      await bookkeeping.recordPlanStatus({ planId, status: 'cancelled' });
+      return;
+    }
+    await bookkeeping.recordPlanStatus({ planId, status: 'applied' });
+    state.recordSideOutcome(result ? 'applied' : 'nothing-to-do', startedAt, {
+      planId,
+      reportPath: plan.reportPath,
+      counts: { ...plan.counts },
+      ...(result ? { singleRecord: { applied: result.applied } } : {}),
+      ...(result?.refused.length ? { refused: result.refused } : {}),
+    });
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    // The leavers stay pending: planned again once the push ended.
+    log.warn('Could not deactivate leavers beside the running push', { error: String(error) });
+  }
 }
