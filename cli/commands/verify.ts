@@ -18,6 +18,8 @@ interface VerifyOptions {
 /** Reads in flight at once; the Okta client's pacer keeps them within the configured share of the rate limit. */
 const CONCURRENCY = 8;
 const DEFAULT_SAMPLE = 200;
+/** People checked at a time with --all. */
+const BATCH = 1_000;
 
 /**
  * `hr-okta-sync verify`: checks what the store says Okta has (the confirmed record) against Okta, person by person
@@ -48,12 +50,18 @@ export function registerVerify(program: Command): void {
             'run a sync first (`hr-okta-sync sync --wait`)',
           );
         }
-        const users = await pick(store, session.identitySourceId, options.all ? Infinity : options.sample);
         const okta = await createOktaClient(session.config.okta);
-        const { checked, drift } = await findDrift(okta, session.identitySourceId, users, {
-          concurrency: CONCURRENCY,
-          deactivations: session.config.okta.readBack.deactivations,
-        });
+        const check = { concurrency: CONCURRENCY, deactivations: session.config.okta.readBack.deactivations };
+        let checked = 0;
+        const drift: Drift[] = [];
+        const batches = options.all
+          ? inBatches(store.streamConfirmedUsers(session.identitySourceId))
+          : [await pick(store, session.identitySourceId, options.sample)];
+        for await (const users of batches) {
+          const found = await findDrift(okta, session.identitySourceId, users, check);
+          checked += found.checked;
+          drift.push(...found.drift);
+        }
         let repair: { markedUnconfirmed: number; workflowId: string } | undefined;
         if (options.repair && drift.length > 0) {
           const markedUnconfirmed = await store.markUsersUnconfirmed(
@@ -87,7 +95,20 @@ async function countConfirmed(store: StateStore, identitySourceId: string): Prom
   return active + deactivated;
 }
 
-/** Everyone, or a uniform random sample of `size` (reservoir sampling over the stream), in externalId order. */
+/** The stream in batches, so that checking everyone holds one batch of profiles in memory at a time. */
+async function* inBatches(users: AsyncIterable<ConfirmedUser>): AsyncIterable<ConfirmedUser[]> {
+  let batch: ConfirmedUser[] = [];
+  for await (const user of users) {
+    batch.push(user);
+    if (batch.length === BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** A uniform random sample of `size` (reservoir sampling over the stream), in externalId order. */
 async function pick(store: StateStore, identitySourceId: string, size: number): Promise<ConfirmedUser[]> {
   const chosen: ConfirmedUser[] = [];
   let seen = 0;
