@@ -24,7 +24,8 @@ export function createPushActivities({ store, okta, temporal, layoutLimits = OKT
     uploadSession: uploadSessionActivity({ store, okta, layouts }),
     triggerImport: withKeepAlive(triggerImportActivity({ store, okta })),
     awaitImport: withKeepAlive(awaitImportActivity({ store, okta })),
-    readBackImport: withKeepAlive(readBackImportActivity({ store, okta, layouts })),
+    // Keeps itself alive, with the people read so far in its heartbeat details.
+    readBackImport: readBackImportActivity({ store, okta, layouts }),
     confirmImport: withKeepAlive(confirmImportActivity(store)),
     cancelSession: withKeepAlive(cancelSessionActivity({ store, okta })),
     recordPlanStatus: withKeepAlive(recordPlanStatusActivity(store)),

@@ -1,3 +1,4 @@
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordRefusalOf } from '../../contracts/okta-failure-types.ts';
 import type { ReadBackResult, RefusedByOkta } from '../../contracts/push-messages.ts';
@@ -5,6 +6,7 @@ import { forEachConcurrently } from '../okta/concurrently.ts';
 import type { IdentitySourceClient } from '../okta/identity-source-client.ts';
 import { clearingReplacement, driftedAttributes, onlyClearingIgnored } from '../okta/profile-drift.ts';
 import type { PlannedUpsert, StateStore } from '../store/state-store.ts';
+import { keepAlive } from './keep-alive.ts';
 import type { PlanLayouts } from './plan-layout.ts';
 import { chooseReadBacks, type ReadBack, type SampleLimits } from './read-back-sample.ts';
 
@@ -29,21 +31,61 @@ export function readBackImportActivity(deps: { store: StateStore; okta: Identity
   return async function readBackImport(input: ReadBackInput): Promise<ReadBackResult> {
     const { upserts, deactivations } = await sessionPeople(deps, input);
     const { chosen, unchecked, moreClearing } = chooseReadBacks(upserts, deactivations, input);
-    const refused: RefusedByOkta[] = [];
-    let repaired = 0;
+    // What earlier attempts found (a 429 or a 5xx fails an attempt midway): their people are not read again.
+    const progress = (activityInfo().heartbeatDetails as ReadBackProgress | undefined) ?? {
+      read: [],
+      refused: [],
+      repaired: 0,
+    };
+    const read = new Set(progress.read);
     const readAll = (readBacks: ReadBack[]) =>
-      forEachConcurrently(readBacks, input.concurrency, async (readBack) => {
-        const outcome = await check(deps.okta, input.identitySourceId, readBack);
-        if (outcome === 'repaired') repaired++;
-        else if (outcome) refused.push({ ...outcome, sessionIndex: input.sessionIndex });
-      });
-    await readAll(chosen);
-    // Okta ignored a clearing: every clearing of the session needs the repair, however many the maximum left out.
-    const more = repaired > 0 ? moreClearing : [];
-    await readAll(more);
-    refused.sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
-    return { checked: chosen.length + more.length, unchecked: unchecked - more.length, repaired, refused };
+      forEachConcurrently(
+        readBacks.filter((r) => !read.has(idOf(r))),
+        input.concurrency,
+        async (readBack) => {
+          const outcome = await check(deps.okta, input.identitySourceId, readBack);
+          if (outcome === 'repaired') progress.repaired++;
+          else if (outcome) progress.refused.push({ ...outcome, sessionIndex: input.sessionIndex });
+          progress.read.push(idOf(readBack));
+        },
+      );
+    let more: ReadBack[] = [];
+    try {
+      await keepAlive(
+        async () => {
+          await readAll(chosen);
+          // Okta ignored a clearing: every clearing of the session needs the repair, however many the maximum left out.
+          more = progress.repaired > 0 ? moreClearing : [];
+          await readAll(more);
+        },
+        () => progress,
+      );
+    } catch (error) {
+      heartbeat(progress);
+      throw error;
+    }
+    const refused = [...progress.refused].sort((a, b) =>
+      a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
+    );
+    return {
+      checked: chosen.length + more.length,
+      unchecked: unchecked - more.length,
+      repaired: progress.repaired,
+      refused,
+    };
   };
+}
+
+/** What the attempts of one read-back found so far, in its heartbeat details. */
+interface ReadBackProgress {
+  /** externalIds read (and repaired where needed). */
+  read: string[];
+  refused: RefusedByOkta[];
+  repaired: number;
+}
+
+function idOf(readBack: ReadBack): string {
+  return readBack.kind === 'upsert' ? readBack.item.externalId : readBack.externalId;
 }
 
 /** The upserts and deactivations of the session's requests, in plan order. */

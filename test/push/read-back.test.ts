@@ -117,6 +117,30 @@ describe('read-back after an import', () => {
     expect((await runSync(h)).outcome).toBe('nothing-to-do');
   });
 
+  it('reads each person once when a 429 stops a read-back midway', async () => {
+    const h = await harnessForTest({
+      emulator: { faults: { script: [{ endpoint: 'get-user', nth: 12, respond: 429, resetInMs: 300 }] } },
+    });
+    const plan = await savePlan(h.store, {
+      identitySourceId: h.identitySourceId,
+      upserts: people(30),
+      deactivations: [],
+    });
+    const result = await h.client.workflow.execute(pushPlan, {
+      taskQueue: h.taskQueue,
+      workflowId: uniqueWorkflowId('push-read-back-429'),
+      args: [{ planId: plan.planId, options: FAST_PUSH }],
+    });
+    expect(result.totals).toMatchObject({ recordsReadBack: 30, recordsRefusedByOkta: 0, recordsApplied: 30 });
+    const gets = h.emulator.requests({ endpoint: 'get-user' }).requests;
+    // The scripted 429 empties the bucket until its reset: the reads in flight beside it meet one too.
+    expect(gets.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(1);
+    // The retried attempt reads only those the first did not: 30 answers, one each.
+    const answered = gets.filter((r) => r.status === 200).map((r) => r.path);
+    expect(answered).toHaveLength(30);
+    expect(new Set(answered).size).toBe(30);
+  });
+
   it('reads back a sample of a big session, every deactivation and clearing first, within the maximum', async () => {
     const h = await harnessForTest();
     const { store, client, taskQueue, identitySourceId } = h;
