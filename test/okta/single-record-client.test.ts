@@ -1,7 +1,8 @@
 // The client's single-record user calls against the emulator over real sockets: every method, 404 as a result, Okta's
-// refusal of one record, a write refused while an import session is open, 429 waits until the announced reset, 5xx
-// and dropped connections.
+// refusal of one record, a write refused while an import session is open, the OAuth token fetched again after a 401,
+// 429 waits until the announced reset, 5xx and dropped connections.
 import { ApplicationFailure } from '@temporalio/common';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdentitySourceClient } from '../../activities/okta/identity-source-client.ts';
 import { RateLimitPacer } from '../../activities/okta/rate-limit-pacer.ts';
@@ -109,6 +110,46 @@ describe('users', () => {
     // The others go on.
     await okta.createUser(SOURCE, ada);
     expect(await okta.getUser(SOURCE, 'emp-1')).toBeDefined();
+  });
+});
+
+describe('OAuth', () => {
+  it('fetches a new access token once when Okta no longer takes the cached one, and the call goes through', async () => {
+    const key = await generateKeyPair('ES256', { extractable: true });
+    const publicJwks = [{ ...(await exportJWK(key.publicKey)), kid: 'k1' }];
+    const options = { oauthClients: [{ clientId: 'svc', publicJwks }] };
+    let okta = await startFast(options);
+    emulator = okta;
+    const client = new IdentitySourceClient({
+      orgUrl: okta.url,
+      credentials: {
+        kind: 'oauth',
+        clientId: 'svc',
+        privateKey: await exportJWK(key.privateKey),
+        keyId: 'k1',
+        algorithm: 'ES256',
+      },
+    });
+    await client.createUser(SOURCE, ada);
+    // A restarted Okta on the same address knows none of the access tokens it issued.
+    const port = new URL(okta.url).port;
+    await okta.stop();
+    okta = await startFast({ ...options, port: Number(port) });
+    emulator = okta;
+    // The first request may meet a kept-alive connection the old one closed (retried, as Temporal would).
+    const read = () => client.getUser(SOURCE, 'emp-1');
+    expect(
+      await read().catch((error: unknown) =>
+        error instanceof ApplicationFailure && error.type === OKTA_FAILURE.unavailable ? read() : Promise.reject(error),
+      ),
+    ).toBeUndefined();
+    const log = okta.requests().requests.map((r) => [r.endpoint, r.status]);
+    expect(log).toEqual([
+      ['get-user', 401],
+      ['token', 200],
+      // A 404 of a user, the identity source known from the create: no list of sessions to tell them apart.
+      ['get-user', 404],
+    ]);
   });
 });
 
