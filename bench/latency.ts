@@ -11,7 +11,8 @@
  *   - a session was just triggered: a full sync (as a schedule would start) re-sends everyone, and the leavers are
  *     sent while Okta imports it, so the five-minute rule blocks any new session all along (Okta's rule holds while
  *     the triggered session is processed: 60 s for 10,000 records);
- *   - idle: no session open or importing, so the rule does not hold either.
+ *   - idle: no session open or importing, so the rule does not hold either, and a rate-limit window without a
+ *     request, so Okta's bucket is full.
  *
  * The fast path takes --events leavers in each condition, the session path --session-events.
  *
@@ -174,6 +175,16 @@ async function oktaIdle(stack: LatencyStack, identitySourceId: string): Promise<
 }
 
 /**
+ * Waits until Okta's rate-limit bucket is full again: a whole window without a request (the bucket is the org's, so
+ * both sources count). Right after a sync, its read-back of up to 1,000 people has spent most of it.
+ */
+async function bucketRested(stack: LatencyStack): Promise<void> {
+  const windowMs = stack.emulator.durations.rateLimitWindowMs;
+  const lastAt = () => Date.parse(stack.emulator.requests().requests.at(-1)?.time ?? '1970-01-01T00:00:00Z');
+  await waitFor(() => Date.now() - lastAt() > windowMs, 'a rate-limit window without a request', 5 * windowMs);
+}
+
+/**
  * What a scheduled full sync does to the source: the coordinator re-sends everyone, so Okta imports --people records
  * (10 s + 5 ms each: 60 s for 10,000) and the five-minute rule blocks a new session all that time. Resolves once the
  * session is TRIGGERED, with its id.
@@ -220,7 +231,10 @@ async function measure(
 ): Promise<void> {
   const { id } = stack.sources.get(source)!;
   console.error(`${path} path, ${condition}: ${people.length} leavers at ${parameters.ratePerSecond}/s…`);
-  if (condition === 'idle') await oktaIdle(stack, id);
+  if (condition === 'idle') {
+    await oktaIdle(stack, id);
+    await bucketRested(stack);
+  }
   const busySession = condition === 'rule-in-force' ? await busyImport(stack, id) : undefined;
   const seqBefore = stack.emulator.requests().total;
   const started = Date.now();
