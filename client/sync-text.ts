@@ -30,8 +30,9 @@ export function renderSummary(summary: SyncSummary): string {
         `  read back ${totals.recordsReadBack} records: ${totals.recordsRefusedByOkta ?? 0} not applied by Okta ` +
           `(pending, sent again next sync), ${totals.recordsRepaired ?? 0} clearings repaired`,
       );
-      if (totals.recordsRefusedByOkta && summary.push?.workflowId) {
-        out.push(`            who and why: the result of workflow ${summary.push.workflowId} (refusedByOkta)`);
+      // The summary lists them (up to a thousand); the push's result has them all.
+      if (totals.recordsRefusedByOkta && totals.recordsRefusedByOkta > (summary.refused?.length ?? 0)) {
+        out.push(`            who and why: the result of workflow ${summary.push?.workflowId} (refusedByOkta)`);
       }
     }
   }

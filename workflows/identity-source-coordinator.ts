@@ -24,7 +24,8 @@ import {
   type GuardrailVerdict,
   type SyncSummary,
 } from '../contracts/sync-messages.ts';
-import type { PushTotals } from '../contracts/push-messages.ts';
+import type { PushTotals, RefusedByOkta } from '../contracts/push-messages.ts';
+import { readBackReason } from '../contracts/sync-outcome.ts';
 import { CoordinatorState, type RunningRequest } from './coordinator/coordinator-state.ts';
 import { applyPersonByPerson, FAST_PATH_PATCH, fitsFastPath, withLeaversAlongside } from './coordinator/fast-path.ts';
 import { registerHandlers } from './coordinator/handlers.ts';
@@ -67,7 +68,7 @@ const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 5_000;
 /** What serving a request returns when the history grew long midway: the request goes on in the next run. */
 const HAND_OVER = 'hand-over';
 type Served = SyncSummary | typeof HAND_OVER;
-type PushOutcome = { totals: PushTotals; sessionIds: string[] };
+type PushOutcome = { totals: PushTotals; sessionIds: string[]; refusedByOkta?: RefusedByOkta[] };
 
 /**
  * The one coordinator of an identity source (workflow id `hr-okta-sync/<identitySourceId>`). Every trigger (a person
@@ -216,8 +217,14 @@ async function serve(
   }
 
   state.setPhase('pushing', `push ${request.pushWorkflowId ?? `of plan ${planId}`} to end`);
-  const applied = (push: PushOutcome) =>
-    state.summary('applied', { reportPath, push: { workflowId: request.pushWorkflowId!, ...push } });
+  const applied = ({ refusedByOkta, ...push }: PushOutcome) =>
+    state.summary('applied', {
+      reportPath,
+      push: { workflowId: request.pushWorkflowId!, ...push },
+      ...(refusedByOkta?.length
+        ? { refused: refusedByOkta.map((r) => ({ externalId: r.externalId, reason: readBackReason(r) })) }
+        : {}),
+    });
   const alongside = { planning, bookkeeping };
   if (request.stage === 'pushing') {
     const workflowId = request.pushWorkflowId!;
@@ -237,7 +244,11 @@ async function serve(
   request.stage = 'pushing';
   const result = await withLeaversAlongside(state, alongside, () => Promise.race([push.result(), handOverDue()]));
   if (result === HAND_OVER) return HAND_OVER;
-  return applied({ totals: result.totals, sessionIds: result.sessions.map((s) => s.sessionId) });
+  return applied({
+    totals: result.totals,
+    sessionIds: result.sessions.map((s) => s.sessionId),
+    ...(result.refusedByOkta ? { refusedByOkta: result.refusedByOkta } : {}),
+  });
 }
 
 /** Plans the request; returns its outcome when it ends here (an unreadable export, a dry run). */

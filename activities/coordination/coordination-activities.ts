@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
-import type { PushPlanWorkflow, PushTotals } from '../../contracts/push-messages.ts';
+import type { PushPlanWorkflow, PushTotals, RefusedByOkta } from '../../contracts/push-messages.ts';
 import { OKTA_FAILURE } from '../../contracts/okta-failure-types.ts';
 import { coordinatorMetadata } from '../../contracts/workflow-summaries.ts';
 import type { IdentitySourceVerdict } from '../okta/identity-source-check.ts';
@@ -72,7 +72,9 @@ export function createCoordinationActivities({
      * the run that started it. Returns ids and counts only. Cancelling this wait leaves the push running (the
      * coordinator cancels the push itself).
      */
-    async awaitPush(input: { workflowId: string }): Promise<{ totals: PushTotals; sessionIds: string[] }> {
+    async awaitPush(input: {
+      workflowId: string;
+    }): Promise<{ totals: PushTotals; sessionIds: string[]; refusedByOkta?: RefusedByOkta[] }> {
       const context = Context.current();
       // Cancellation, and a coordinator run that handed over, reach an activity only through heartbeats.
       const heartbeats = setInterval(() => context.heartbeat(), AWAIT_PUSH_HEARTBEAT_MS);
@@ -81,7 +83,11 @@ export function createCoordinationActivities({
           temporal.workflow.getHandle<PushPlanWorkflow>(input.workflowId).result(),
           context.cancelled,
         ]);
-        return { totals: result.totals, sessionIds: result.sessions.map((s) => s.sessionId) };
+        return {
+          totals: result.totals,
+          sessionIds: result.sessions.map((s) => s.sessionId),
+          ...(result.refusedByOkta ? { refusedByOkta: result.refusedByOkta } : {}),
+        };
       } catch (error) {
         throw pushFailure(input.workflowId, error);
       } finally {

@@ -43,7 +43,10 @@ describe('read-back after an import', () => {
     const first = await runSync(h);
     expect(outcomeText(first)).toBe('applied with 1 refused by Okta');
     expect(renderSummary(first)).toContain('APPLIED WITH 1 REFUSED BY OKTA');
-    expect(renderSummary(first)).toContain(`who and why: the result of workflow ${first.push!.workflowId}`);
+    expect(first.refused).toEqual([
+      { externalId: 'E1005', reason: 'not in Okta after the import (refused at import)' },
+    ]);
+    expect(renderSummary(first)).toContain('refused   E1005 by Okta: not in Okta after the import (refused at import)');
     expect(first.push?.totals).toMatchObject({ recordsRefusedByOkta: 1, recordsRepaired: 0 });
     expect((await pushResultOf(h, first)).refusedByOkta).toEqual([
       { externalId: 'E1005', problem: 'missing', sessionIndex: 0 },
