@@ -16,6 +16,7 @@ import type { NewPlan } from '../activities/store/state-store.ts';
 import type { PushOptions } from '../contracts/push-messages.ts';
 import { pushMetadata } from '../contracts/workflow-summaries.ts';
 import { pushPlan } from '../workflows/push-plan.ts';
+import { withDefaults } from '../workflows/push/options.ts';
 import { startEmulatorInThread, type BenchEmulator } from './support/emulator-thread.ts';
 import { CUSTOM_ATTRIBUTES, externalIdOf, plannedPeople } from './support/hr-people.ts';
 import { modelParameters, scaledDurations, scaledPushOptions, upsertSizes, type OurSide } from './support/push-run.ts';
@@ -77,6 +78,8 @@ printTable(
     'min req': r.minimum.requests,
     'bulk req': r.requests.bulk,
     'min bulk': r.minimum.bulkRequests,
+    'read-backs': r.requests.readBacks,
+    'min reads': r.minimum.readBacks,
     '429s': r.requests.rateLimited,
     'bound: rate s': seconds(r.minimum.bounds.rateLimitMs),
     'bound: imports s': seconds(r.minimum.bounds.importsMs),
@@ -124,7 +127,10 @@ async function measure(sources: number, workers: number) {
       ),
     );
     const model = modelParameters([upsertSizes(plannedPeople(records))], durations, { perWindow, share });
-    const { operations, ...bucket } = model;
+    const { operations, ...rules } = model;
+    // The push reads a sample of each COMPLETED session back (pushPlan's defaults): part of its minimum too.
+    const { readBackSample, readBackMaxPerSession } = withDefaults(pushOptions);
+    const bucket = { ...rules, readBack: { sample: readBackSample, maxPerSession: readBackMaxPerSession } };
     const minimum = sharedBucketMinimum(
       ids.map((): SourceLoad => ({ operations })),
       bucket,
@@ -153,6 +159,7 @@ async function measure(sources: number, workers: number) {
       requests: {
         total: big.length,
         bulk: big.filter((r) => r.endpoint.startsWith('bulk-')).length,
+        readBacks: big.filter((r) => r.endpoint === 'get-user').length,
         rateLimited: big.filter((r) => r.status === 429).length,
         byEndpoint: Object.fromEntries(
           [...Map.groupBy(big, (r) => `${r.endpoint} ${r.status}`)].map(([key, rs]) => [key, rs.length]),

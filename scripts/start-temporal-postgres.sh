@@ -21,7 +21,13 @@ pg_port=55434
 version=v1.29.1
 
 if [ "${1:-}" = "--stop" ]; then
-  [ -f "$dir/server.pid" ] && kill "$(cat "$dir/server.pid")" 2>/dev/null && rm -f "$dir/server.pid"
+  if [ -f "$dir/server.pid" ]; then
+    pid=$(cat "$dir/server.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$dir/server.pid"
+  fi
   scripts/start-test-postgres.sh --stop "$dir/pg" >&2
   exit 0
 fi
@@ -44,7 +50,8 @@ for db in temporal temporal_visibility; do
   if ! sql --db "$db" create-database >/dev/null 2>&1; then :; fi
   # setup-schema -v 0.0 only creates the version table; update-schema is idempotent (it applies what is missing).
   sql --db "$db" setup-schema -v 0.0 >/dev/null 2>&1 || true
-  sql --db "$db" update-schema --schema-name "postgresql/v12/$schema" >&2
+  sql --db "$db" update-schema --schema-name "postgresql/v12/$schema" >>"$dir/schema.log" 2>&1 ||
+    { tail -n 20 "$dir/schema.log" >&2; exit 1; }
 done
 
 store() {

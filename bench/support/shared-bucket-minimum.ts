@@ -6,17 +6,26 @@
  * opened as in that model. The ideal client has zero latency and hands each token to the request that became ready
  * first (ties: the source listed first), so no source waits for a token while another, ready later, gets one.
  *
- * A source's run ends with the status check that finds its last import COMPLETED: that request may itself wait for a
- * token when the bucket is empty, so a source's end is the later of its last import's end and that check's token. For
- * one source with tokens to spare this is the one-source model's figure.
+ * A source's run ends with the status check that finds its last import COMPLETED (and, with read-back, its reads of
+ * that session's people): those requests may wait for a token when the bucket is empty, so a source's end is the later
+ * of its last import's end and their tokens. For one source with tokens to spare and no read-back this is the
+ * one-source model's figure.
  */
 import type { PushModelParameters } from './theoretical-minimum.ts';
 
-export type SharedBucketParameters = Omit<PushModelParameters, 'operations'>;
+export type SharedBucketParameters = Omit<PushModelParameters, 'operations'> & {
+  /**
+   * People the push reads back (GET /users/{externalId}) once a session's import COMPLETED, as pushPlan does
+   * (`readBackSample`, `readBackMaxPerSession`): everyone of a session of at most `sample` people, else `sample` of
+   * them (the bench's people clear no attribute, so no one must be read besides). Absent: no read-back.
+   */
+  readBack?: { sample: number; maxPerSession: number };
+};
 
 export interface SourceMinimum {
   bulkRequests: number;
   sessions: number;
+  readBacks: number;
   requests: number;
   /** When the source's last import is seen COMPLETED, from the start of the first source's run (ms). */
   doneMs: number;
@@ -26,6 +35,7 @@ export interface SourceMinimum {
 export interface SharedBucketMinimum {
   sources: SourceMinimum[];
   requests: number;
+  readBacks: number;
   bulkRequests: number;
   /** The last source's end (ms). */
   wallMs: number;
@@ -46,6 +56,7 @@ interface SourceRun {
   doneMs: number;
   importsMs: number;
   startsAtMs: number;
+  readBacks: number;
 }
 
 /** A source's change set, and when its run starts (ms after the first source's; default 0). */
@@ -79,7 +90,8 @@ export function sharedBucketMinimum(sources: SourceLoad[], p: SharedBucketParame
     return {
       bulkRequests,
       sessions,
-      requests: bulkRequests + 1 + 3 * sessions,
+      readBacks: run.readBacks,
+      requests: bulkRequests + 1 + 3 * sessions + run.readBacks,
       doneMs: run.doneMs,
       startsAtMs: run.startsAtMs,
     };
@@ -88,6 +100,7 @@ export function sharedBucketMinimum(sources: SourceLoad[], p: SharedBucketParame
   return {
     sources: summaries,
     requests,
+    readBacks: summaries.reduce((sum, s) => sum + s.readBacks, 0),
     bulkRequests: summaries.reduce((sum, s) => sum + s.bulkRequests, 0),
     wallMs: Math.max(0, ...summaries.map((s) => s.doneMs)),
     bounds: {
@@ -120,6 +133,7 @@ function startRun({ operations, startsAtMs = 0 }: SourceLoad, p: SharedBucketPar
     doneMs: startsAtMs,
     importsMs: 0,
     startsAtMs,
+    readBacks: 0,
   };
 }
 
@@ -133,7 +147,10 @@ function advance(run: SourceRun, t: number, p: SharedBucketParameters): void {
       const processing = p.importProcessingMs + p.importProcessingPerRecordMs * records;
       run.importsMs += processing;
       const doneAt = Math.max(t, run.previous?.doneAt ?? 0) + processing;
-      run.checks.push(doneAt);
+      // The status check that finds it COMPLETED, then the read-backs: each a request at the import's end.
+      const reads = p.readBack ? Math.min(records, p.readBack.sample, p.readBack.maxPerSession) : 0;
+      run.readBacks += reads;
+      for (let i = 0; i <= reads; i++) run.checks.push(doneAt);
       run.doneMs = Math.max(run.doneMs, doneAt);
       run.previous = { triggeredAt: t, doneAt };
       run.session++;

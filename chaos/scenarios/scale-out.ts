@@ -6,6 +6,7 @@ import { saveResult } from '../../bench/support/report.ts';
 import { CUSTOM_ATTRIBUTES, plannedPeople } from '../../bench/support/hr-people.ts';
 import { pushMetadata } from '../../contracts/workflow-summaries.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
+import { withDefaults } from '../../workflows/push/options.ts';
 import { startProxiesInThread, type ProxyThread } from '../okta-proxy-thread.ts';
 import type { ScalePostgres } from '../scale-postgres.ts';
 import {
@@ -161,8 +162,9 @@ export async function scaleOut(stack: ChaosStack, trial: number, options: ScaleO
 }
 
 /**
- * SIGKILLs a random worker after a random number of Okta requests (over the run's expected requests), `kills` times,
- * restarting it at once; and restarts PostgreSQL once, within the uploads. One thing at a time, in request order.
+ * SIGKILLs a random worker after a random number of Okta requests (over the run's expected requests, read-backs
+ * included), `kills` times, restarting it at once; and restarts PostgreSQL once, within the uploads. One thing at a
+ * time, in request order.
  */
 async function breakThings(
   stack: ChaosStack,
@@ -177,7 +179,10 @@ async function breakThings(
     startWorker: (slot: number) => Promise<void>;
   },
 ): Promise<{ kills: number; storeRestarts: number; description: string }> {
-  const expected = run.sources * (Math.ceil(run.records / 200) + 8);
+  // Uploads, control requests and the read-backs of each COMPLETED session (pushPlan's default sample).
+  const sessions = Math.ceil(run.records / 10_000);
+  const readBacks = sessions * Math.min(withDefaults(PUSH).readBackSample, run.records);
+  const expected = run.sources * (Math.ceil(run.records / 200) + 8 + readBacks);
   const uploads = run.sources * Math.ceil(run.records / 200);
   const events = [
     ...Array.from({ length: run.kills }, () => ({

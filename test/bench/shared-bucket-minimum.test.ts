@@ -49,4 +49,17 @@ describe('the shared-bucket minimum', () => {
     expect(result.sources[1]!.requests).toBe(5);
     expect(result.sources[1]!.doneMs - 500).toBeCloseTo(bucket.importProcessingMs + bucket.importProcessingPerRecordMs);
   });
+
+  it('counts read-backs (a sample of 100 of each COMPLETED session here), each a request after its import', () => {
+    const { operations, ...bucket } = modelParameters([people], scaledDurations(20), { perWindow: 600, share: 1 });
+    const without = sharedBucketMinimum([{ operations }], bucket);
+    const withReads = sharedBucketMinimum([{ operations }], {
+      ...bucket,
+      readBack: { sample: 100, maxPerSession: 1000 },
+    });
+    expect(withReads.readBacks).toBe(200);
+    expect(withReads.requests).toBe(without.requests + 200);
+    // 307 requests fit one 600-token window: the reads cost no time here.
+    expect(withReads.wallMs).toBe(without.wallMs);
+  });
 });
