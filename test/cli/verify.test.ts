@@ -4,9 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { Drift } from '../../activities/okta/confirmed-drift.ts';
 import type { SyncSummary } from '../../contracts/sync-messages.ts';
-import { sync } from '../../workflows/sync.ts';
-import { harnessForTest, type PushHarness } from '../support/push-harness.ts';
-import { uniqueWorkflowId } from '../support/temporal.ts';
+import { harnessForTest, runSync } from '../support/push-harness.ts';
 import { CLI_TEST_TIMEOUT, runCli, writeCliConfig } from './cli-harness.ts';
 
 interface VerifyReport {
@@ -14,14 +12,6 @@ interface VerifyReport {
   checked: number;
   drift: Drift[];
   repair?: { markedUnconfirmed: number; workflowId: string };
-}
-
-async function runSync(h: PushHarness): Promise<SyncSummary> {
-  return (await h.client.workflow.execute(sync, {
-    taskQueue: h.taskQueue,
-    workflowId: uniqueWorkflowId('sync'),
-    args: [{}],
-  })) as SyncSummary;
 }
 
 describe('hr-okta-sync verify', () => {

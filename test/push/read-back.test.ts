@@ -10,19 +10,10 @@ import type { PushResult } from '../../contracts/push-messages.ts';
 import type { SyncSummary } from '../../contracts/sync-messages.ts';
 import { outcomeText } from '../../contracts/sync-outcome.ts';
 import { pushPlan } from '../../workflows/push-plan.ts';
-import { sync } from '../../workflows/sync.ts';
-import { FAST_PUSH, harnessForTest, people, savePlan, type PushHarness } from '../support/push-harness.ts';
+import { FAST_PUSH, harnessForTest, people, savePlan, type PushHarness, runSync } from '../support/push-harness.ts';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 
 const corpus = (name: string) => fileURLToPath(new URL(`../sync/corpus/${name}`, import.meta.url));
-
-async function runSync(h: PushHarness): Promise<SyncSummary> {
-  return (await h.client.workflow.execute(sync, {
-    taskQueue: h.taskQueue,
-    workflowId: uniqueWorkflowId('sync'),
-    args: [{}],
-  })) as SyncSummary;
-}
 
 async function pushResultOf(h: PushHarness, summary: SyncSummary): Promise<PushResult> {
   return (await h.client.workflow.getHandle(summary.push!.workflowId).result()) as PushResult;

@@ -15,9 +15,15 @@ import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.
 import type { OktaEmulatorOptions } from '../../okta-emulator/index.ts';
 import { loadSyncConfig, type SyncConfig } from '../../activities/mapping/config.ts';
 import { createActivities, type ActivityDeps } from '../../worker/activities.ts';
-import { coordinatorWorkflowId, type CoordinatorOptions } from '../../contracts/sync-messages.ts';
+import {
+  coordinatorWorkflowId,
+  type CoordinatorOptions,
+  type SyncInput,
+  type SyncSummary,
+} from '../../contracts/sync-messages.ts';
+import { sync } from '../../workflows/sync.ts';
 import type { PushOptions } from '../../contracts/push-messages.ts';
-import { testClient, testWorker, uniqueTaskQueue } from './temporal.ts';
+import { testClient, testWorker, uniqueTaskQueue, uniqueWorkflowId } from './temporal.ts';
 
 /** Okta's rules on a scale that tests can wait out: five minutes become 1.5 s, an import 150 ms. */
 export const FAST_OKTA: OktaEmulatorOptions['durations'] = {
@@ -183,3 +189,12 @@ export async function savePlan(store: StateStore, plan: Omit<NewPlan, 'mode'> & 
 
 /** Small sessions so that several-session runs stay quick: 3 requests of at most 5 records each. */
 export const SMALL_SESSIONS: LayoutLimits = { entitiesPerRequest: 5, bytesPerRequest: 200_000, requestsPerSession: 3 };
+
+/** Runs the `sync` workflow on the harness (as the Web UI or the CLI would) and returns its summary. */
+export async function runSync(h: PushHarness, input: SyncInput = {}): Promise<SyncSummary> {
+  return (await h.client.workflow.execute(sync, {
+    taskQueue: h.taskQueue,
+    workflowId: uniqueWorkflowId('sync'),
+    args: [input],
+  })) as SyncSummary;
+}

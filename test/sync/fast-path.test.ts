@@ -13,23 +13,14 @@ import {
   coordinatorWorkflowId,
   syncStatusQuery,
   type CoordinatorOptions,
-  type SyncInput,
   type SyncSummary,
 } from '../../contracts/sync-messages.ts';
 import { sync } from '../../workflows/sync.ts';
-import { FAST_PATH_COORDINATOR, harnessForTest, type PushHarness } from '../support/push-harness.ts';
+import { FAST_PATH_COORDINATOR, harnessForTest, type PushHarness, runSync } from '../support/push-harness.ts';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const history = (name: string) => fileURLToPath(new URL(`../histories/${name}.json`, import.meta.url));
-
-async function runSync(h: PushHarness, input: SyncInput = {}): Promise<SyncSummary> {
-  return (await h.client.workflow.execute(sync, {
-    taskQueue: h.taskQueue,
-    workflowId: uniqueWorkflowId('sync'),
-    args: [input],
-  })) as SyncSummary;
-}
 
 async function editExport(h: PushHarness, edit: (row: string[]) => string[] | undefined): Promise<void> {
   const [header, ...rows] = (await readFile(h.hrExportPath, 'utf8')).trimEnd().split('\n');

@@ -2,30 +2,19 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { PlanningReport } from '../../activities/planning/report.ts';
-import { sync } from '../../workflows/sync.ts';
 import {
   coordinatorWorkflowId,
   rejectUpdate,
   syncStatusQuery,
   type SyncStatus,
-  type SyncSummary,
 } from '../../contracts/sync-messages.ts';
-import { harnessForTest, type PushHarness } from '../support/push-harness.ts';
-import { uniqueWorkflowId } from '../support/temporal.ts';
+import { harnessForTest, type PushHarness, runSync } from '../support/push-harness.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /**
  * Exports that went wrong on a Friday night, derived from examples/hr-export.csv, synced for real: Temporal dev
  * server, the Okta emulator, a push. Each case starts from Okta holding everyone of the sample export.
  */
-
-async function runSync(h: PushHarness): Promise<SyncSummary> {
-  return (await h.client.workflow.execute(sync, {
-    taskQueue: h.taskQueue,
-    workflowId: uniqueWorkflowId('sync'),
-    args: [{}],
-  })) as SyncSummary;
-}
 
 /** A sync the workflow refuses (an unreadable export fails the request): why, as the workflow says it. */
 async function refusedSync(h: PushHarness): Promise<string> {

@@ -9,20 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { planSync } from '../../activities/planning/plan-sync.ts';
 import type { PlanningReport } from '../../activities/planning/report.ts';
 import { renderSummary } from '../../client/sync-text.ts';
-import { sync } from '../../workflows/sync.ts';
 import type { SyncSummary } from '../../contracts/sync-messages.ts';
-import { harnessForTest, type PushHarness } from '../support/push-harness.ts';
-import { uniqueWorkflowId } from '../support/temporal.ts';
+import { harnessForTest, type PushHarness, runSync } from '../support/push-harness.ts';
 
 const corpus = (name: string) => fileURLToPath(new URL(`./corpus/${name}`, import.meta.url));
-
-async function runSync(h: PushHarness): Promise<SyncSummary> {
-  return (await h.client.workflow.execute(sync, {
-    taskQueue: h.taskQueue,
-    workflowId: uniqueWorkflowId('sync'),
-    args: [{}],
-  })) as SyncSummary;
-}
 
 async function reportOf(summary: SyncSummary): Promise<PlanningReport> {
   return JSON.parse(await readFile(summary.reportPath!, 'utf8')) as PlanningReport;

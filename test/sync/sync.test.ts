@@ -10,21 +10,13 @@ import {
   syncStatusQuery,
   type SyncSummary,
 } from '../../contracts/sync-messages.ts';
-import { FAST_COORDINATOR, harnessForTest, type PushHarness } from '../support/push-harness.ts';
+import { FAST_COORDINATOR, harnessForTest, type PushHarness, runSync } from '../support/push-harness.ts';
 import { fileURLToPath } from 'node:url';
 import { maybeSaveHistory, uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /** Signals a history of 200 events holds with no workflow task at all: past this, the run never handed over. */
 const MAX_SIGNALS = 200;
-
-async function runSync(h: PushHarness, input: Parameters<typeof sync>[0] = {}): Promise<SyncSummary> {
-  return (await h.client.workflow.execute(sync, {
-    taskQueue: h.taskQueue,
-    workflowId: uniqueWorkflowId('sync'),
-    args: [input],
-  })) as SyncSummary;
-}
 
 /** Rewrites the HR export: `edit` gets the data rows (header kept) and returns the new rows. */
 async function editExport(h: PushHarness, edit: (rows: string[]) => string[]): Promise<void> {

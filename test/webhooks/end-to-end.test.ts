@@ -5,7 +5,7 @@ import { startWebhookServer, type WebhookServer } from '../../client/webhook-ser
 import { createLogger } from '../../observability/logger.ts';
 import { sync } from '../../workflows/sync.ts';
 import type { SyncStatus, SyncSummary } from '../../contracts/sync-messages.ts';
-import { FAST_COORDINATOR, harnessForTest, type PushHarness } from '../support/push-harness.ts';
+import { FAST_COORDINATOR, harnessForTest, type PushHarness, runSync } from '../support/push-harness.ts';
 import { uniqueWorkflowId } from '../support/temporal.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { newSecret, sendStandard } from './senders.ts';
@@ -28,14 +28,6 @@ async function startReceiver(h: PushHarness): Promise<WebhookServer> {
     standardSecrets: [secret],
     logger: createLogger({ level: 'silent' }),
   });
-}
-
-async function runSync(h: PushHarness): Promise<SyncSummary> {
-  return (await h.client.workflow.execute(sync, {
-    taskQueue: h.taskQueue,
-    workflowId: uniqueWorkflowId('sync'),
-    args: [{}],
-  })) as SyncSummary;
 }
 
 /** The coordinator with nothing left: no request queued or running, no HR event waiting, none pending in the store. */
