@@ -2,7 +2,7 @@
  * The pushPlan workflow's messages: input, progress query, result and the activity results it reads.
  * Versioned by addition only: new fields are optional, so running workflows and saved histories keep decoding.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export interface PushOptions {
   /** How often to ask Okta whether a triggered import finished. Default 15 s. */
@@ -168,6 +168,11 @@ export interface PushResult {
 export type PushPlanWorkflow = (input: PushPlanInput) => Promise<PushResult>;
 
 export const pushProgressQuery = defineQuery<PushProgress>('pushProgress');
+/**
+ * Sent by a push to the coordinator that started it each time it confirmed an import: Okta may have just applied an
+ * upsert of a person who left meanwhile (see workflows/coordinator/fast-path.ts).
+ */
+export const importConfirmedSignal = defineSignal('importConfirmed');
 
 // Activity results
 

@@ -82,7 +82,7 @@ describe('pushPlan history', () => {
 
 describe('pushPlan pacing', () => {
   it("paces from Okta's rate-limit headers so that a run spanning several windows meets no 429", async () => {
-    // 12 requests a 1.5-second window; the run needs 40 bulk requests plus session calls.
+    // 12 requests a 1.5-second window; the run needs 40 bulk requests, 20 read-backs and the session calls.
     const harness = await harnessForTest({
       layoutLimits: { ...SMALL_SESSIONS, requestsPerSession: 20 },
       emulator: { rateLimit: { perWindow: 12 }, durations: { rateLimitWindowMs: 1_500 } },
@@ -93,7 +93,8 @@ describe('pushPlan pacing', () => {
     const result = await client.workflow.execute(pushPlan, {
       taskQueue,
       workflowId: uniqueWorkflowId('push-paced'),
-      args: [{ planId: plan.planId, options: FAST_PUSH }],
+      // Read-backs are paced too; ten a session keep the run within a few dozen windows.
+      args: [{ planId: plan.planId, options: { ...FAST_PUSH, readBackSample: 10 } }],
     });
 
     expect(result.totals).toMatchObject({ recordsApplied: 200, rateLimitWaits: 0 });

@@ -146,7 +146,8 @@ describe('the single-record fast path', () => {
     await waitFor(() => user(h, 'E1004')?.status === 'DEACTIVATED', 'the leaver deactivated', 30_000);
     // Okta is still importing the full sync, which re-sends E1004 as it was.
     expect(h.emulator.sessions({ id: importing.id })[0]?.status).toBe('TRIGGERED');
-    expect(((await full) as SyncSummary).outcome).toBe('applied');
+    const fullSummary = (await full) as SyncSummary;
+    expect(fullSummary.outcome).toBe('applied');
     const handle = h.client.workflow.getHandle(coordinatorWorkflowId(h.identitySourceId));
     const status = await waitFor(async () => {
       const s = await handle.query(syncStatusQuery);
@@ -156,14 +157,16 @@ describe('the single-record fast path', () => {
     expect((await h.store.getConfirmedUser(h.identitySourceId, 'E1004'))?.status).toBe('DEACTIVATED');
     const beside = status.recent.find((r) => r.singleRecord !== undefined);
     expect(beside).toMatchObject({ outcome: 'applied', reasons: ['webhook'], singleRecord: { applied: 1 } });
-    // The full sync's import made E1004 active again; the leaver was planned again after the push and deactivated.
+    // The full sync's import made E1004 active again; told of the confirmed import, the coordinator deactivated them
+    // again.
     const deletes = requestsSince(h, 0).filter((r) => r === 'DELETE /users/E1004');
     expect(deletes).toHaveLength(2);
     await maybeSaveHistory(
       h.client,
       coordinatorWorkflowId(h.identitySourceId),
-      history('identity-source-coordinator-leaver-beside-push'),
+      history('identity-source-coordinator-leaver-beside-push-imports-told'),
     );
+    await maybeSaveHistory(h.client, fullSummary.push!.workflowId, history('push-plan-tells-coordinator'));
   });
 
   it('holds leavers past the deactivation guardrail for approval, counting the last hour, then applies them', async () => {

@@ -39,7 +39,9 @@ export class CoordinatorState {
   /** Of the pending HR events, leavers not yet planned on their own (they do not wait for the debounce). */
   pendingLeavers: number;
   /** Leavers deactivated (or not) while a push ran, to be planned again once it ended (see fast-path.ts). */
-  private deferredLeavers = 0;
+  deferredLeavers = 0;
+  /** Imports the running push confirmed (its importConfirmed signals), in this run. */
+  importsConfirmed = 0;
   firstHrEventAt: number | undefined;
   lastHrEventAt: number | undefined;
   phase: SyncPhase = 'idle';

@@ -78,7 +78,8 @@ export interface AlongsideActivities {
  * big plan takes minutes to hours, and a leaver should lose access in seconds. Safe beside the push's sessions
  * because a DELETE of a leaver is the only write and the push's plan predates the leaver event; should the push still
  * carry an upsert of that person (a full sync re-sends everyone), its import may make them active again, so every
- * leaver taken meanwhile is planned once more when the push ended (usually finding nothing left to do). A plan a
+ * leaver taken meanwhile is planned once more each time the push confirms an import (its importConfirmed signal) and
+ * when the push ended (usually finding nothing left to do). A plan a
  * guardrail holds, or one too big for the fast path, waits for the push's end too, and then goes the usual way.
  */
 export async function withLeaversAlongside<T>(
@@ -88,10 +89,17 @@ export async function withLeaversAlongside<T>(
 ): Promise<T> {
   if (!state.fastPath || state.options.fastPathMaxPeople === 0) return await work();
   let ended = false;
+  let importsSeen = state.importsConfirmed;
+  const importConfirmed = () => state.deferredLeavers > 0 && state.importsConfirmed > importsSeen;
   const lane = (async () => {
     for (;;) {
-      await condition(() => ended || state.pendingLeavers > 0);
+      await condition(() => ended || state.pendingLeavers > 0 || importConfirmed());
       if (ended) return;
+      if (importConfirmed()) {
+        // Okta may just have applied the push's upsert of a leaver: look again at once, not after the whole push.
+        importsSeen = state.importsConfirmed;
+        state.releaseDeferredLeavers();
+      }
       await deactivateAlongside(state, activities);
     }
   })();

@@ -10,6 +10,7 @@ import {
   externalIdsProblem,
   type SyncRequest,
 } from '../../contracts/sync-messages.ts';
+import { importConfirmedSignal } from '../../contracts/push-messages.ts';
 import type { CoordinatorState } from './coordinator-state.ts';
 
 /** The coordinator's messages: each one a short change of its state. */
@@ -27,6 +28,7 @@ export function registerHandlers(state: CoordinatorState): void {
     },
   );
   setHandler(hrChangedSignal, ({ events, leavers }) => state.noteHrEvents(events, leavers));
+  setHandler(importConfirmedSignal, () => void state.importsConfirmed++);
   const awaitingApproval = (_decision: Decision) => {
     if (state.phase !== 'awaiting-approval' || state.decision)
       throw new Error('No sync of this identity source awaits approval');

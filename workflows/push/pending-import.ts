@@ -1,5 +1,5 @@
-import { ApplicationFailure, patched } from '@temporalio/workflow';
-import type { SessionSummary } from '../../contracts/push-messages.ts';
+import { ApplicationFailure, getExternalWorkflowHandle, patched, workflowInfo } from '@temporalio/workflow';
+import { importConfirmedSignal, type SessionSummary } from '../../contracts/push-messages.ts';
 import type { PushActivityGroups } from './activities.ts';
 import { learnFromImport } from './import-estimate.ts';
 import type { PendingImport, PushRun } from './push-run.ts';
@@ -111,7 +111,20 @@ async function confirm(
     ],
   );
   run.importConfirmed(summary, notApplied.length);
+  await tellCoordinator();
 }
+
+/** The coordinator that started the push re-checks the leavers it deactivated meanwhile (fast-path.ts). */
+async function tellCoordinator(): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent || !patched(TELL_COORDINATOR_PATCH)) return;
+  // Its latest run: the one that started the push may have handed over. One that ended has nothing to re-check.
+  await getExternalWorkflowHandle(parent.workflowId)
+    .signal(importConfirmedSignal)
+    .catch(() => undefined);
+}
+
+const TELL_COORDINATOR_PATCH = 'tell-coordinator-of-confirmed-imports';
 
 function importEnded(run: PushRun, summary: SessionSummary, status: string): void {
   summary.outcome = status === 'ERROR' || status === 'EXPIRED' ? status : 'CLOSED';
