@@ -4,10 +4,20 @@ import { isOktaFailure, OKTA_FAILURE, recordRefusalOf } from '../../contracts/ok
 import type { ApplyPeopleResult, RefusedRecord } from '../../contracts/single-record-messages.ts';
 import type { IdentitySourceClient } from '../okta/identity-source-client.ts';
 import { keepAlive } from '../push/keep-alive.ts';
-import type { ConfirmedUser, PlanHeader, PlannedUpsert, StateStore, UpsertProfile } from '../store/state-store.ts';
+import {
+  OPEN_SESSION_STATUSES,
+  type ConfirmedUser,
+  type PlanHeader,
+  type PlannedUpsert,
+  type StateStore,
+  type UpsertProfile,
+} from '../store/state-store.ts';
 
-/** What the fast path needs of Okta: the session list (to never race an import) and the single-record writes. */
-export type SingleRecordOkta = Pick<IdentitySourceClient, 'listSessions' | 'replaceUser' | 'createUser' | 'deleteUser'>;
+/** What the fast path needs of Okta: its sessions (to never race an import) and the single-record writes. */
+export type SingleRecordOkta = Pick<
+  IdentitySourceClient,
+  'listSessions' | 'getSession' | 'replaceUser' | 'createUser' | 'deleteUser'
+>;
 
 /**
  * Applies a small plan person by person through Okta's single-record API instead of an import session: leavers
@@ -32,7 +42,7 @@ export function applyPeopleActivity({ store, okta }: { store: StateStore; okta: 
     const source = plan.identitySourceId;
     const { upserts, deactivations, confirmed } = await readPlan(store, plan);
     const handBack = await keepAlive(() =>
-      reasonForSession(okta, plan, upserts, confirmed, input.alongsidePush === true),
+      reasonForSession({ store, okta }, plan, upserts, confirmed, input.alongsidePush === true),
     );
     if (handBack) return { outcome: 'needs-session', reason: handBack, applied: 0, refused: [] };
 
@@ -124,7 +134,7 @@ async function readPlan(store: StateStore, plan: PlanHeader) {
 
 /** Why this plan must go through an import session instead, if it must. */
 async function reasonForSession(
-  okta: SingleRecordOkta,
+  { store, okta }: { store: StateStore; okta: SingleRecordOkta },
   plan: PlanHeader,
   upserts: PlannedUpsert[],
   confirmed: Map<string, ConfirmedUser>,
@@ -137,9 +147,38 @@ async function reasonForSession(
   const returning = upserts.filter((u) => confirmed.get(u.externalId)?.status === 'DEACTIVATED').length;
   if (returning > 0) return `${returning} deactivated ${returning === 1 ? 'person comes' : 'people come'} back`;
   if (alongsidePush) return upserts.length > 0 ? 'only leavers are deactivated beside a push' : undefined;
-  const [active] = await okta.listSessions(plan.identitySourceId);
+  // Only a session of ours can carry an upsert that would undo a leaver's DELETE, and the store records each before
+  // anything is uploaded into it: with none open there, a plan of leavers costs Okta one request a leaver. A plan
+  // that upserts asks Okta, since another tool's import could overwrite a person it replaces.
+  if (upserts.length === 0 && (await store.openSessions(plan.identitySourceId)).length === 0) return undefined;
+  const listed = await okta.listSessions(plan.identitySourceId);
+  const [active] = [...listed, ...(await refreshUnlistedSessions({ store, okta }, plan.identitySourceId, listed))];
   if (active) return `import session ${active.id} of the identity source is ${active.status}`;
   return undefined;
+}
+
+/**
+ * Asks Okta for each session of ours the store last saw open and Okta's list leaves out (a push that was terminated,
+ * or died between Okta's answer and the store), records what became of it, so that the next plan of leavers needs no
+ * list, and returns those still open.
+ */
+async function refreshUnlistedSessions(
+  { store, okta }: { store: StateStore; okta: SingleRecordOkta },
+  identitySourceId: string,
+  listed: { id: string }[],
+): Promise<{ id: string; status: string }[]> {
+  const listedIds = new Set(listed.map((s) => s.id));
+  const stillOpen: { id: string; status: string }[] = [];
+  for (const { oktaSessionId: id } of await store.openSessions(identitySourceId)) {
+    if (listedIds.has(id)) continue;
+    const { status } = await okta.getSession(identitySourceId, id).catch((error: unknown) => {
+      if (isOktaFailure(error, OKTA_FAILURE.sessionNotFound)) return { status: 'NOT_FOUND' };
+      throw error;
+    });
+    await store.recordSessionStatus(id, status);
+    if (OPEN_SESSION_STATUSES.includes(status)) stillOpen.push({ id, status });
+  }
+  return stillOpen;
 }
 
 /** Confirmed by this plan already (an earlier attempt of this activity applied it before it died). */

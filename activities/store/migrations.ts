@@ -134,6 +134,11 @@ const migrations: Migration[] = [
     description: 'the profile Okta was last sent and confirmed for a user, cleared attributes as null',
     statements: [`ALTER TABLE confirmed_users ADD COLUMN profile TEXT`],
   },
+  {
+    version: 6,
+    description: "an identity source's open Okta sessions, which the fast path asks for before each plan of leavers",
+    statements: [`CREATE INDEX okta_sessions_by_source ON okta_sessions (identity_source_id, status)`],
+  },
 ];
 
 export function migrationsFor(dialect: Dialect): Migration[] {

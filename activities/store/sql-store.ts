@@ -33,7 +33,7 @@ import type {
   StateStore,
   StoredHrEvent,
 } from './state-store.ts';
-import { PlanNotFound } from './state-store.ts';
+import { OPEN_SESSION_STATUSES, PlanNotFound } from './state-store.ts';
 
 export type SqlValue = string | number | null;
 export type Row = Record<string, unknown>;
@@ -604,6 +604,15 @@ export class SqlStateStore implements StateStore {
       [planId, sessionIndex],
     );
     return row && toSession(row);
+  }
+
+  async openSessions(identitySourceId: string): Promise<SessionRecord[]> {
+    const rows = await this.#db.all<SessionRow>(
+      `SELECT * FROM okta_sessions WHERE identity_source_id = ? AND status IN (?, ?, ?)
+       ORDER BY opened_at, okta_session_id`,
+      [identitySourceId, ...OPEN_SESSION_STATUSES],
+    );
+    return rows.map(toSession);
   }
 
   async recordHrEvents(

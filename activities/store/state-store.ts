@@ -160,6 +160,9 @@ export interface SessionRecord {
   updatedAt: string;
 }
 
+/** The statuses of a session that can still carry a change into Okta. */
+export const OPEN_SESSION_STATUSES: readonly string[] = ['CREATED', 'IN_PROGRESS', 'TRIGGERED'];
+
 export type HrEventType = 'joiner' | 'mover' | 'leaver';
 
 /** A change in HR as the webhook receiver got it: one person, and their HR fields when the event carried them. */
@@ -272,6 +275,11 @@ export interface StateStore {
   getSession(oktaSessionId: string): Promise<SessionRecord | undefined>;
   /** The session a plan opened for one of its session indexes, if any (to resume instead of opening another). */
   findPlanSession(planId: string, sessionIndex: number): Promise<SessionRecord | undefined>;
+  /**
+   * The identity source's sessions this tool opened and last saw CREATED, IN_PROGRESS or TRIGGERED. A session is
+   * recorded before anything is uploaded into it, so a session of ours that can carry a change is always here.
+   */
+  openSessions(identitySourceId: string): Promise<SessionRecord[]>;
 
   // HR events (webhooks): stored before they are handed to Temporal, so that none is lost and none counted twice
   /**

@@ -25,6 +25,14 @@ function run(
   });
 }
 
+/** Every request to the identity source, reads included. */
+function requestsSince(h: PushHarness, seq: number): string[] {
+  const prefix = `/api/v1/identity-sources/${h.identitySourceId}`;
+  return h.emulator
+    .requests({ sinceSeq: seq })
+    .requests.map((r) => `${r.method} ${r.path.slice(prefix.length)} ${r.status}`);
+}
+
 const lastSeq = (h: PushHarness) => h.emulator.requests().requests.at(-1)?.seq ?? 0;
 
 describe('applyPeople', () => {
@@ -114,5 +122,80 @@ describe('applyPeople', () => {
     const returning = await new MockActivityEnvironment().run(applyPeople, { planId: plan.planId });
 
     expect(returning).toMatchObject({ outcome: 'needs-session', reason: '1 deactivated person comes back' });
+  });
+
+  it('deactivates a plan of leavers with one request a leaver while the store knows no open session of ours', async () => {
+    const h = await harnessForTest({ noWorker: true });
+    const applyPeople = applyPeopleActivity({ store: h.store, okta: h.okta });
+    const joiners = await savePlan(h.store, {
+      identitySourceId: h.identitySourceId,
+      upserts: people(2),
+      deactivations: [],
+    });
+    await run(applyPeople, joiners.planId);
+    const leavers = await savePlan(h.store, {
+      identitySourceId: h.identitySourceId,
+      upserts: [],
+      deactivations: ['emp-0', 'emp-1'],
+    });
+    const since = lastSeq(h);
+
+    expect(await run(applyPeople, leavers.planId)).toEqual({ outcome: 'applied', applied: 2, refused: [] });
+
+    expect(requestsSince(h, since)).toEqual(['DELETE /users/emp-0 204', 'DELETE /users/emp-1 204']);
+    expect(h.emulator.users({ identitySourceId: h.identitySourceId, status: 'DEACTIVATED' })).toHaveLength(2);
+  });
+
+  it('hands a plan of leavers back while a session of ours is open, and records one Okta ended meanwhile', async () => {
+    const h = await harnessForTest({ noWorker: true });
+    const applyPeople = applyPeopleActivity({ store: h.store, okta: h.okta });
+    const joiners = await savePlan(h.store, {
+      identitySourceId: h.identitySourceId,
+      upserts: people(2),
+      deactivations: [],
+    });
+    await run(applyPeople, joiners.planId);
+    // A push of ours opened a session and was terminated before it closed it.
+    const session = await h.okta.createSession(h.identitySourceId);
+    await h.store.recordSessionOpened({
+      identitySourceId: h.identitySourceId,
+      oktaSessionId: session.id,
+      planId: joiners.planId,
+      sessionIndex: 0,
+      workflowId: 'push-terminated',
+      runId: 'run-terminated',
+      openedAt: new Date().toISOString(),
+    });
+    const first = await savePlan(h.store, {
+      identitySourceId: h.identitySourceId,
+      upserts: [],
+      deactivations: ['emp-0'],
+    });
+
+    const open = await run(applyPeople, first.planId);
+
+    expect(open).toMatchObject({ outcome: 'needs-session', applied: 0 });
+    expect(open.reason).toContain(session.id);
+
+    // Okta closes it (a person cancelled it in the Admin Console, say): the store still has it open.
+    await h.okta.cancelSession(h.identitySourceId, session.id);
+    const since = lastSeq(h);
+
+    expect(await run(applyPeople, first.planId)).toMatchObject({ outcome: 'applied', applied: 1 });
+    expect(requestsSince(h, since)).toEqual([
+      'GET /sessions 200',
+      `GET /sessions/${session.id} 200`,
+      'DELETE /users/emp-0 204',
+    ]);
+    expect(await h.store.openSessions(h.identitySourceId)).toEqual([]);
+
+    const second = await savePlan(h.store, {
+      identitySourceId: h.identitySourceId,
+      upserts: [],
+      deactivations: ['emp-1'],
+    });
+    const afterwards = lastSeq(h);
+    await run(applyPeople, second.planId);
+    expect(requestsSince(h, afterwards)).toEqual(['DELETE /users/emp-1 204']);
   });
 });

@@ -447,6 +447,16 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       expect(await store.findPlanSession('plan-1', 1)).toBeUndefined();
       expect(await store.getSession('aps9')).toBeUndefined();
       await expect(store.recordSessionStatus('aps9', 'COMPLETED')).rejects.toThrow(/aps9/);
+
+      await store.recordSessionOpened({ ...opened, identitySourceId: '0oa2', oktaSessionId: 'aps3' });
+      expect((await store.openSessions('0oa1')).map((s) => [s.oktaSessionId, s.status])).toEqual([
+        ['aps1', 'TRIGGERED'],
+        ['aps2', 'CREATED'],
+      ]);
+      await store.recordSessionStatus('aps1', 'COMPLETED');
+      await store.recordSessionStatus('aps2', 'CLOSED');
+      expect(await store.openSessions('0oa1')).toEqual([]);
+      expect((await store.openSessions('0oa2')).map((s) => s.oktaSessionId)).toEqual(['aps3']);
     });
 
     it('stores each HR event once, and says whether a repeated one was handed off', async () => {
