@@ -14,6 +14,7 @@ export function coordinatorOptionsOf(config: ServiceConfig): CoordinatorOptions 
     approvalTimeoutMs: milliseconds(coordinator.approvalTimeout),
     idleTimeoutMs: milliseconds(coordinator.idleTimeout),
     fastPathMaxPeople: coordinator.fastPathMaxPeople,
+    fastPathMaxLeavers: coordinator.fastPathMaxLeavers,
     push: {
       oktaTaskQueue: config.temporal.oktaTaskQueue,
       readBackSample: config.okta.readBack.sample,

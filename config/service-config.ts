@@ -210,6 +210,14 @@ const CoordinatorSection = z
       .describe(
         "Plans of at most this many people (upserts and deactivations, no group changes) go straight through Okta's single-record API instead of an import session: seconds instead of minutes, one or two requests a person. HR leavers skip the debounce. 0 sends everything through import sessions",
       ),
+    fastPathMaxLeavers: z
+      .number()
+      .int()
+      .min(0)
+      .default(200)
+      .describe(
+        "Plans of HR leavers alone go person by person up to this many (at least fastPathMaxPeople), one DELETE a leaver, also beside a running push: an import session would wait for that push or for Okta's five-minute rule. The deactivation guardrails still hold a burst for approval",
+      ),
   })
   .strict()
   .refine(

@@ -137,6 +137,11 @@ export interface CoordinatorOptions {
    * single-record API instead of an import session; 0 sends everything through sessions. Default 20.
    */
   fastPathMaxPeople?: number;
+  /**
+   * Plans of HR leavers alone go person by person up to this many (at least `fastPathMaxPeople`), whether a push runs
+   * or not: a session would wait for that push, or for Okta's five-minute rule. Default 200.
+   */
+  fastPathMaxLeavers?: number;
   push?: PushOptions;
 }
 

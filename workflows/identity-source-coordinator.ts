@@ -27,7 +27,13 @@ import {
 import type { PushTotals, RefusedByOkta } from '../contracts/push-messages.ts';
 import { readBackReason } from '../contracts/sync-outcome.ts';
 import { CoordinatorState, type RunningRequest } from './coordinator/coordinator-state.ts';
-import { applyPersonByPerson, FAST_PATH_PATCH, fitsFastPath, withLeaversAlongside } from './coordinator/fast-path.ts';
+import {
+  applyPersonByPerson,
+  FAST_PATH_PATCH,
+  fitsFastPath,
+  LEAVERS_PERSON_BY_PERSON_PATCH,
+  withLeaversAlongside,
+} from './coordinator/fast-path.ts';
 import { registerHandlers } from './coordinator/handlers.ts';
 import { pushMetadata } from '../contracts/workflow-summaries.ts';
 
@@ -77,7 +83,10 @@ type PushOutcome = { totals: PushTotals; sessionIds: string[]; refusedByOkta?: R
  * lost. HR events are gathered for a short quiet period into one delta sync.
  */
 export async function identitySourceCoordinator(input: CoordinatorInput): Promise<void> {
-  const state = new CoordinatorState(input, patched(FAST_PATH_PATCH));
+  const state = new CoordinatorState(input, {
+    fastPath: patched(FAST_PATH_PATCH),
+    leaversBeyondMaxPeople: patched(LEAVERS_PERSON_BY_PERSON_PATCH),
+  });
   upsertSearchAttributes([{ key: IDENTITY_SOURCE, value: state.identitySourceId }]);
   registerHandlers(state);
   const handOverDue = oneHandOverWait();

@@ -169,6 +169,83 @@ describe('the single-record fast path', () => {
     await maybeSaveHistory(h.client, fullSummary.push!.workflowId, history('push-plan-tells-coordinator'));
   });
 
+  it('deactivates a burst of leavers beyond fastPathMaxPeople person by person, idle and beside a push', async () => {
+    // Room for one person a plan, but any number of leavers; the example's guardrail lets 4 of 49 leave in an hour.
+    const coordinator = {
+      ...FAST_PATH_COORDINATOR,
+      fastPathMaxPeople: 1,
+      hrEventQuietMs: 600_000,
+      hrEventMaxDelayMs: 600_000,
+    };
+    const h = await harnessForTest({ coordinator, emulator: { durations: { importProcessingMs: 15_000 } } });
+    await runSync(h);
+    const sessionsBefore = h.emulator.sessions({ identitySourceId: h.identitySourceId }).length;
+    const target = { identitySourceId: h.identitySourceId, taskQueue: h.taskQueue, options: coordinator };
+    const now = new Date().toISOString();
+    const leaverEvent = (externalId: string) => ({
+      eventId: randomUUID(),
+      identitySourceId: h.identitySourceId,
+      type: 'leaver' as const,
+      externalId,
+      occurredAt: now,
+      receivedAt: now,
+    });
+
+    // Idle: two leavers in one signal make one plan of two.
+    await h.store.recordHrEvents(['E1001', 'E1002'].map(leaverEvent));
+    await notifyHrChanged(h.client, target, 2, 2);
+    await waitFor(
+      () => ['E1001', 'E1002'].every((id) => user(h, id)?.status === 'DEACTIVATED'),
+      'the two leavers deactivated',
+      30_000,
+    );
+    const handle = h.client.workflow.getHandle(coordinatorWorkflowId(h.identitySourceId));
+    const idle = await waitFor(async () => {
+      const s = await handle.query(syncStatusQuery);
+      return s.recent.length > 1 && s.phase !== 'planning' && s.phase !== 'pushing' ? s : undefined;
+    }, 'the leavers plan recorded');
+    expect(idle.recent[0]).toMatchObject({ outcome: 'applied', singleRecord: { applied: 2 } });
+
+    // Beside a full sync whose import re-sends two more leavers as active: both are deactivated beside it in one plan,
+    // and again in one plan once Okta applied that import.
+    const full = h.client.workflow.execute(sync, {
+      taskQueue: h.taskQueue,
+      workflowId: uniqueWorkflowId('sync'),
+      args: [{ mode: 'full' }],
+    });
+    await waitFor(
+      () => h.emulator.sessions({ identitySourceId: h.identitySourceId, status: 'TRIGGERED' })[0],
+      "the full sync's import",
+      30_000,
+    );
+    await h.store.recordHrEvents(['E1003', 'E1004'].map(leaverEvent));
+    await notifyHrChanged(h.client, target, 2, 2);
+    await waitFor(() => user(h, 'E1004')?.status === 'DEACTIVATED', 'the leavers deactivated beside the push', 30_000);
+    const fullSummary = (await full) as SyncSummary;
+    expect(fullSummary.outcome).toBe('applied');
+    await waitFor(async () => {
+      const s = await handle.query(syncStatusQuery);
+      return s.phase === 'debouncing-hr-events' || (s.phase === 'idle' && s.pendingHrEvents === 0);
+    }, 'the coordinator done with the leavers after the push');
+
+    const leavers = ['E1001', 'E1002', 'E1003', 'E1004'];
+    for (const id of leavers) {
+      expect(user(h, id)?.status).toBe('DEACTIVATED');
+      expect((await h.store.getConfirmedUser(h.identitySourceId, id))?.status).toBe('DEACTIVATED');
+    }
+    // The full sync's import brought E1003 and E1004 back; they were deactivated again, person by person too.
+    for (const id of ['E1003', 'E1004']) {
+      expect(requestsSince(h, 0).filter((r) => r === `DELETE /users/${id}`)).toHaveLength(2);
+    }
+    // Never an import session of leavers: the first sync's and the full sync's only.
+    expect(h.emulator.sessions({ identitySourceId: h.identitySourceId })).toHaveLength(sessionsBefore + 1);
+    await maybeSaveHistory(
+      h.client,
+      coordinatorWorkflowId(h.identitySourceId),
+      history('identity-source-coordinator-leavers-beyond-max-people'),
+    );
+  });
+
   it('holds leavers past the deactivation guardrail for approval, counting the last hour, then applies them', async () => {
     const coordinator = { ...FAST_PATH_COORDINATOR, hrEventQuietMs: 600_000, hrEventMaxDelayMs: 600_000 };
     const h = await harnessForTest({ coordinator });

@@ -21,6 +21,7 @@ export const DEFAULTS: Required<Omit<CoordinatorOptions, 'push'>> = {
   hrEventMaxDelayMs: 60_000,
   idleTimeoutMs: 3_600_000,
   fastPathMaxPeople: 20,
+  fastPathMaxLeavers: 200,
 };
 
 /** Requests of the recent past kept for `status`; older ones live in workflow history and reports. */
@@ -56,11 +57,14 @@ export class CoordinatorState {
   decision: RequestInProgress['decision'];
   /** Whether this run has the single-record fast path (decided once, at the run's start, by a patch marker). */
   readonly fastPath: boolean;
+  /** Whether plans of leavers alone go person by person up to `fastPathMaxLeavers` (decided likewise). */
+  private readonly leaversBeyondMaxPeople: boolean;
   private nextRequestNumber: number;
   private readonly input: CoordinatorInput;
 
-  constructor(input: CoordinatorInput, fastPath: boolean) {
-    this.fastPath = fastPath;
+  constructor(input: CoordinatorInput, patches: { fastPath: boolean; leaversBeyondMaxPeople: boolean }) {
+    this.fastPath = patches.fastPath;
+    this.leaversBeyondMaxPeople = patches.leaversBeyondMaxPeople;
     const carried = input.carried;
     this.input = input;
     this.identitySourceId = input.identitySourceId;
@@ -75,6 +79,15 @@ export class CoordinatorState {
     this.carriedRequest = carried?.current;
     this.cancelRequested = this.carriedRequest?.cancelRequested ?? false;
     this.decision = this.carriedRequest?.decision;
+  }
+
+  /** How many people a plan may have to go person by person; plans of leavers alone may have more. */
+  fastPathMax(leaversOnly: boolean): number {
+    const { fastPathMaxPeople, fastPathMaxLeavers } = this.options;
+    if (!this.fastPath || fastPathMaxPeople === 0) return 0;
+    return leaversOnly && this.leaversBeyondMaxPeople
+      ? Math.max(fastPathMaxPeople, fastPathMaxLeavers)
+      : fastPathMaxPeople;
   }
 
   setPhase(next: SyncPhase, waitingFor?: string): void {

@@ -9,15 +9,23 @@ import type { CoordinatorState, RunningRequest } from './coordinator-state.ts';
 /** The patch that brought the fast path; a run decides once, at its start, which behaviour it has. */
 export const FAST_PATH_PATCH = 'single-record-fast-path';
 
-/** Whether the request's plan is small enough to go person by person: users only, at most `fastPathMaxPeople`. */
+/**
+ * The patch that lets plans of leavers alone go person by person beyond `fastPathMaxPeople`, up to
+ * `fastPathMaxLeavers`, beside a push too; decided once, at a run's start.
+ */
+export const LEAVERS_PERSON_BY_PERSON_PATCH = 'leavers-person-by-person';
+
+/**
+ * Whether the request's plan is small enough to go person by person: users only, at most `fastPathMaxPeople`, or
+ * `fastPathMaxLeavers` for a plan of leavers.
+ */
 export function fitsFastPath(state: CoordinatorState, request: RunningRequest): boolean {
   const people = request.planPeople;
   return (
-    state.fastPath &&
     people !== undefined &&
     people > 0 &&
     people === request.planItems &&
-    people <= state.options.fastPathMaxPeople
+    people <= state.fastPathMax(request.leavers === true)
   );
 }
 
@@ -119,7 +127,7 @@ async function deactivateAlongside(state: CoordinatorState, { planning, bookkeep
     const plan = await planning.planLeavers({ identitySourceId: state.identitySourceId });
     const planId = plan.planId!;
     const people = plan.planCounts?.deactivations ?? 0;
-    if (plan.outcome !== 'planned' || people > state.options.fastPathMaxPeople) {
+    if (plan.outcome !== 'planned' || people > state.fastPathMax(true)) {
       // Held by a guardrail, or too many for the fast path: planned again once the push ended.
       await bookkeeping.recordPlanStatus({ planId, status: 'cancelled' });
       return;
