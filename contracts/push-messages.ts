@@ -173,6 +173,12 @@ export const pushProgressQuery = defineQuery<PushProgress>('pushProgress');
  * upsert of a person who left meanwhile (see workflows/coordinator/fast-path.ts).
  */
 export const importConfirmedSignal = defineSignal('importConfirmed');
+/**
+ * Sent by a push to the coordinator that started it as soon as Okta reports an import COMPLETED, before its read-back
+ * and confirmation: leavers the coordinator deactivated meanwhile and whom the push upserts are deactivated again at
+ * once, not after the read-back.
+ */
+export const importCompletedSignal = defineSignal('importCompleted');
 
 // Activity results
 

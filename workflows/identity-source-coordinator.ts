@@ -237,7 +237,9 @@ async function serve(
   const alongside = { planning, bookkeeping };
   if (request.stage === 'pushing') {
     const workflowId = request.pushWorkflowId!;
-    return await withLeaversAlongside(state, alongside, () => awaitEarlierPush(workflowId, applied, handOverDue));
+    return await withLeaversAlongside(state, alongside, planId, () =>
+      awaitEarlierPush(workflowId, applied, handOverDue),
+    );
   }
 
   request.pushWorkflowId = `${workflowInfo().workflowId}/push/${planId}`;
@@ -251,7 +253,9 @@ async function serve(
   });
   state.waitFor(`push ${request.pushWorkflowId} to end`);
   request.stage = 'pushing';
-  const result = await withLeaversAlongside(state, alongside, () => Promise.race([push.result(), handOverDue()]));
+  const result = await withLeaversAlongside(state, alongside, planId, () =>
+    Promise.race([push.result(), handOverDue()]),
+  );
   if (result === HAND_OVER) return HAND_OVER;
   return applied({
     totals: result.totals,

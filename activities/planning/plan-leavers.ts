@@ -23,21 +23,29 @@ const DEACTIVATION_WINDOW_MS = 3_600_000;
  * decision. Each such person Okta has active becomes a deactivation; the plan consumes their events only. The
  * deactivation guardrails hold it as they hold any plan. It keeps the last applied plan's export snapshot, as it
  * read none, so the next plan's export guardrails still compare with a real export.
+ *
+ * `afterImportOf`: a push plan whose import Okta has just applied. Leavers deactivated since that plan was made, and
+ * whom it upserts, may be active again: they are deactivated again, without counting twice against the guardrails,
+ * which judged them the first time. The store still has them DEACTIVATED until the push confirms that import.
  */
 export async function planLeavers(
   store: StateStore,
   config: SyncConfig,
-  input: { identitySourceId: string },
+  input: { identitySourceId: string; afterImportOf?: string },
 ): Promise<PlanSummary> {
   const { identitySourceId } = input;
   const retainSince = new Date(Date.now() - config.hrEvents.retainAppliedHours * 3_600_000).toISOString();
   const events = await store.pendingHrEvents(identitySourceId, retainSince);
   const leavers = [...foldHrEvents(events).values()].filter((o) => o.type === 'leaver').map((o) => o.externalId);
   const deactivations: string[] = [];
+  const deactivatedBeside: string[] = [];
+  const pushPlan = input.afterImportOf ? await store.getPlan(input.afterImportOf) : undefined;
   for (const externalId of leavers) {
-    if ((await store.getConfirmedUser(identitySourceId, externalId))?.status === 'ACTIVE')
-      deactivations.push(externalId);
+    const confirmed = await store.getConfirmedUser(identitySourceId, externalId);
+    if (confirmed?.status === 'ACTIVE') deactivations.push(externalId);
+    else if (pushPlan && confirmed && confirmed.confirmedAt >= pushPlan.createdAt) deactivatedBeside.push(externalId);
   }
+  const again = pushPlan ? await store.plannedUpserts(pushPlan.planId, deactivatedBeside) : [];
   const { active } = await store.countConfirmedUsers(identitySourceId);
   const since = new Date(Date.now() - DEACTIVATION_WINDOW_MS).toISOString();
   const recent = deactivations.length > 0 ? await store.countDeactivatedSince(identitySourceId, since) : 0;
@@ -55,6 +63,7 @@ export async function planLeavers(
     },
     config.guardrails,
   ).filter((g) => DEACTIVATION_GUARDRAILS.has(g.guardrail));
+  deactivations.push(...again);
   const report = leaverReport(config, identitySourceId, deactivations, guardrails);
   const previous = await store.findLatestPlan(identitySourceId, ['applied']);
   const status = guardrails.length > 0 ? 'awaiting-approval' : 'planned';

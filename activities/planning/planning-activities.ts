@@ -29,7 +29,7 @@ export function createPlanningActivities({ store, config, okta }: PlanningDepend
       return planSync(store, resolved, input, facts, heartbeat);
     },
     /** Plans the pending leavers alone, without reading the export: a leaver waits for no full re-read. */
-    async planLeavers(input: { identitySourceId: string }): Promise<PlanSummary> {
+    async planLeavers(input: { identitySourceId: string; afterImportOf?: string }): Promise<PlanSummary> {
       const resolved = typeof config === 'function' ? await config(input.identitySourceId) : config;
       return planLeavers(store, resolved, input);
     },

@@ -25,7 +25,7 @@ export function confirmImportActivity(store: StateStore) {
     }
     const confirmedAt = new Date().toISOString();
     for (const [from, to] of contiguousRuns(input.requestIndexes)) {
-      await store.confirmRequests(input.planId, from, to, confirmedAt, input.exceptUsers);
+      await store.confirmRequests(input.planId, from, to, confirmedAt, input.exceptUsers, session.updatedAt);
     }
   };
 }

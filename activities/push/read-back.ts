@@ -64,9 +64,10 @@ export function readBackImportActivity(deps: { store: StateStore; okta: Identity
       heartbeat(progress);
       throw error;
     }
-    const refused = [...progress.refused].sort((a, b) =>
-      a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
-    );
+    const leftSince = await leaversSincePlan(deps.store, input, progress.refused);
+    const refused = progress.refused
+      .filter((r) => !leftSince.has(r.externalId))
+      .sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
     return {
       checked: chosen.length + more.length,
       unchecked: unchecked - more.length,
@@ -74,6 +75,33 @@ export function readBackImportActivity(deps: { store: StateStore; okta: Identity
       refused,
     };
   };
+}
+
+/**
+ * Of the people read back as not applied, those whose latest HR event is a leaver that came after the plan was made:
+ * the coordinator deactivates them beside the push (fast-path.ts), also right after this import, so Okta's answer
+ * shows that later write, not a refusal of the import.
+ */
+async function leaversSincePlan(
+  store: StateStore,
+  input: ReadBackInput,
+  notApplied: RefusedByOkta[],
+): Promise<Set<string>> {
+  if (notApplied.length === 0) return new Set();
+  const plan = await store.getPlan(input.planId);
+  if (!plan) return new Set();
+  const latest = new Map<string, { type: string; receivedAt: string }>();
+  for (const event of await store.pendingHrEvents(input.identitySourceId, plan.createdAt)) {
+    latest.set(event.externalId, event);
+  }
+  return new Set(
+    notApplied
+      .map((r) => r.externalId)
+      .filter((id) => {
+        const event = latest.get(id);
+        return event?.type === 'leaver' && event.receivedAt >= plan.createdAt;
+      }),
+  );
 }
 
 /** What the attempts of one read-back found so far, in its heartbeat details. */

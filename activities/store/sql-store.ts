@@ -307,12 +307,16 @@ export class SqlStateStore implements StateStore {
     to: number,
     confirmedAt: string,
     exceptUsers: string[] = [],
+    keepConfirmedAfter?: string,
   ): Promise<void> {
     const plan = await this.getPlan(planId);
     if (!plan) throw new Error(`no plan ${planId}`);
     const source = plan.identitySourceId;
     // People Okta did not apply as sent keep their confirmed record, so the next delta plan sends them again.
     const notExcepted = exceptUsers.length > 0 ? ` AND key1 NOT IN (${exceptUsers.map(() => '?').join(', ')})` : '';
+    // A person's record never goes back to what an import applied before a later single-record write of theirs.
+    const notNewer = keepConfirmedAfter === undefined ? '' : ' WHERE confirmed_users.confirmed_at <= ?';
+    const newerParams = keepConfirmedAfter === undefined ? [] : [keepConfirmedAfter];
     await this.#db.transaction(async (tx) => {
       const requests = await tx.all<RequestRow>(
         `SELECT * FROM push_requests WHERE plan_id = ? AND request_index >= ? AND request_index < ? AND confirmed_at IS NULL ORDER BY request_index${this.#forUpdate}`,
@@ -333,8 +337,8 @@ export class SqlStateStore implements StateStore {
                SELECT ?, key1, fingerprint, 'ACTIVE', ?, ${this.#itemProfile} ${items}${notExcepted}
                ON CONFLICT (identity_source_id, external_id) DO UPDATE
                SET fingerprint = excluded.fingerprint, status = 'ACTIVE', confirmed_at = excluded.confirmed_at,
-                 profile = excluded.profile`,
-              [source, confirmedAt, ...range, ...exceptUsers],
+                 profile = excluded.profile${notNewer}`,
+              [source, confirmedAt, ...range, ...exceptUsers, ...newerParams],
             );
             break;
           case 'USER_DEACTIVATE':
@@ -342,8 +346,8 @@ export class SqlStateStore implements StateStore {
               `INSERT INTO confirmed_users (identity_source_id, external_id, fingerprint, status, confirmed_at)
                SELECT ?, key1, '', 'DEACTIVATED', ? ${items}${notExcepted}
                ON CONFLICT (identity_source_id, external_id) DO UPDATE
-               SET status = 'DEACTIVATED', confirmed_at = excluded.confirmed_at`,
-              [source, confirmedAt, ...range, ...exceptUsers],
+               SET status = 'DEACTIVATED', confirmed_at = excluded.confirmed_at${notNewer}`,
+              [source, confirmedAt, ...range, ...exceptUsers, ...newerParams],
             );
             break;
           case 'GROUP_UPSERT':
@@ -604,6 +608,19 @@ export class SqlStateStore implements StateStore {
       [planId, sessionIndex],
     );
     return row && toSession(row);
+  }
+
+  async plannedUpserts(planId: string, externalIds: string[]): Promise<string[]> {
+    const upserted: string[] = [];
+    for (let i = 0; i < externalIds.length; i += 500) {
+      const batch = externalIds.slice(i, i + 500);
+      const rows = await this.#db.all<{ key1: string }>(
+        `SELECT key1 FROM plan_items WHERE plan_id = ? AND operation = 'USER_UPSERT' AND key1 IN (${batch.map(() => '?').join(', ')})`,
+        [planId, ...batch],
+      );
+      upserted.push(...rows.map((r) => String(r.key1)));
+    }
+    return upserted;
   }
 
   async openSessions(identitySourceId: string): Promise<SessionRecord[]> {

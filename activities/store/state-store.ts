@@ -224,8 +224,19 @@ export interface StateStore {
    * (By requests, not by session index, because a run may move requests to another session than laid out.)
    * `exceptUsers`: people whose upsert or deactivation Okta did not apply as sent (found by read-back); their confirmed
    * record stays as it was, so the next delta plan sends them again.
+   * `keepConfirmedAfter`: when Okta's import was known to be done. A person confirmed after it (a leaver deactivated
+   * through the single-record API once the import had been applied) keeps that newer record.
    */
-  confirmRequests(planId: string, from: number, to: number, confirmedAt: string, exceptUsers?: string[]): Promise<void>;
+  confirmRequests(
+    planId: string,
+    from: number,
+    to: number,
+    confirmedAt: string,
+    exceptUsers?: string[],
+    keepConfirmedAfter?: string,
+  ): Promise<void>;
+  /** Which of these people the plan upserts. */
+  plannedUpserts(planId: string, externalIds: string[]): Promise<string[]>;
   /** How many requests of the plan are confirmed. */
   countConfirmedRequests(planId: string): Promise<number>;
   /**

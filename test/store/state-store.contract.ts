@@ -326,6 +326,38 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
       expect(await store.markUsersUnconfirmed('0oa2', ['E000000'])).toBe(0);
     });
 
+    it('keeps a person confirmed after the import was done, and tells which people a plan upserts', async () => {
+      const store = await open();
+      const plan = await store.savePlan({
+        identitySourceId: '0oa1',
+        mode: 'full',
+        upserts: [upsert(0), upsert(1), upsert(2)],
+        deactivations: [],
+      });
+      await store.savePushLayout(plan.planId, layout(plan.counts, 200));
+      // While Okta imported the plan, E000000 left and was deactivated; once the import was done, E000001 too.
+      await store.confirmPeople('0oa1', [{ externalId: 'E000000', status: 'DEACTIVATED' }], '2026-01-01T00:00:10.000Z');
+      await store.confirmPeople('0oa1', [{ externalId: 'E000001', status: 'DEACTIVATED' }], '2026-01-01T00:01:10.000Z');
+
+      await store.confirmRequests(plan.planId, 0, 1, '2026-01-01T00:02:00.000Z', [], '2026-01-01T00:01:00.000Z');
+
+      // The import made E000000 active again; E000001's deactivation came after it.
+      expect(await store.getConfirmedUser('0oa1', 'E000000')).toMatchObject({
+        status: 'ACTIVE',
+        fingerprint: 'fp-E000000-v1',
+      });
+      expect(await store.getConfirmedUser('0oa1', 'E000001')).toMatchObject({
+        status: 'DEACTIVATED',
+        confirmedAt: '2026-01-01T00:01:10.000Z',
+      });
+      expect((await store.getConfirmedUser('0oa1', 'E000002'))?.status).toBe('ACTIVE');
+      expect((await store.plannedUpserts(plan.planId, ['E000002', 'E000404', 'E000000'])).sort()).toEqual([
+        'E000000',
+        'E000002',
+      ]);
+      expect(await store.plannedUpserts(plan.planId, ['E000404'])).toEqual([]);
+    });
+
     it('confirms each request once when two stores confirm the same range at the same time', async () => {
       const url = await freshDatabase();
       const [a, b] = [await open(url), await open(url)];

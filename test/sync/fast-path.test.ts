@@ -169,6 +169,50 @@ describe('the single-record fast path', () => {
     await maybeSaveHistory(h.client, fullSummary.push!.workflowId, history('push-plan-tells-coordinator'));
   });
 
+  it('deactivates a leaver again as soon as Okta completed the import that brought them back, before its read-back', async () => {
+    const coordinator = { ...FAST_PATH_COORDINATOR, hrEventQuietMs: 600_000, hrEventMaxDelayMs: 600_000 };
+    const h = await harnessForTest({ coordinator, emulator: { durations: { importProcessingMs: 10_000 } } });
+    await runSync(h);
+    const full = h.client.workflow.execute(sync, {
+      taskQueue: h.taskQueue,
+      workflowId: uniqueWorkflowId('sync'),
+      args: [{ mode: 'full' }],
+    });
+    const importing = await waitFor(
+      () => h.emulator.sessions({ identitySourceId: h.identitySourceId, status: 'TRIGGERED' })[0],
+      "the full sync's import",
+      30_000,
+    );
+    await receiveHrEvent(h, coordinator, { type: 'leaver', externalId: 'E1004' });
+    await waitFor(() => user(h, 'E1004')?.status === 'DEACTIVATED', 'the leaver deactivated beside the push', 30_000);
+    expect(h.emulator.sessions({ id: importing.id })[0]?.status).toBe('TRIGGERED');
+    // The read-back of the import's 50 people takes seconds: each read waits 2 s at Okta.
+    h.emulator.setFaults({ endpoints: ['get-user'], latencyMs: { min: 2_000, max: 2_000 } });
+
+    const fullSummary = (await full) as SyncSummary;
+
+    expect(fullSummary.outcome).toBe('applied');
+    // Not reported as refused by Okta: the read-back may have found E1004 already deactivated again.
+    expect(fullSummary.refused).toBeUndefined();
+    const prefix = `/api/v1/identity-sources/${h.identitySourceId}`;
+    const log = h.emulator.requests().requests;
+    const deletes = log.filter((r) => r.method === 'DELETE' && r.path === `${prefix}/users/E1004`);
+    const reads = log.filter((r) => r.method === 'GET' && r.path.startsWith(`${prefix}/users/`));
+    expect(deletes).toHaveLength(2);
+    expect(reads.length).toBeGreaterThan(40);
+    // Deactivated again while the read-back still ran, not after it and the import's confirmation.
+    expect(Date.parse(deletes[1]!.time)).toBeLessThan(Date.parse(reads.at(-1)!.time));
+    expect(user(h, 'E1004')?.status).toBe('DEACTIVATED');
+    // The push's confirmation of that import did not take the newer deactivation back.
+    expect((await h.store.getConfirmedUser(h.identitySourceId, 'E1004'))?.status).toBe('DEACTIVATED');
+    await maybeSaveHistory(
+      h.client,
+      coordinatorWorkflowId(h.identitySourceId),
+      history('identity-source-coordinator-leaver-again-when-import-completes'),
+    );
+    await maybeSaveHistory(h.client, fullSummary.push!.workflowId, history('push-plan-tells-coordinator-completed'));
+  });
+
   it('deactivates a burst of leavers beyond fastPathMaxPeople person by person, idle and beside a push', async () => {
     // Room for one person a plan, but any number of leavers; the example's guardrail lets 4 of 49 leave in an hour.
     const coordinator = {

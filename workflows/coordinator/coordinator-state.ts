@@ -43,6 +43,8 @@ export class CoordinatorState {
   deferredLeavers = 0;
   /** Imports the running push confirmed (its importConfirmed signals), in this run. */
   importsConfirmed = 0;
+  /** Imports Okta completed for the running push (its importCompleted signals), in this run. */
+  importsCompleted = 0;
   firstHrEventAt: number | undefined;
   lastHrEventAt: number | undefined;
   phase: SyncPhase = 'idle';

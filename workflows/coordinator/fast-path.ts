@@ -82,33 +82,39 @@ export interface AlongsideActivities {
 }
 
 /**
- * Waits for a push (`work`) while leavers from HR webhooks are deactivated beside it, person by person: a push of a
- * big plan takes minutes to hours, and a leaver should lose access in seconds. Safe beside the push's sessions
- * because a DELETE of a leaver is the only write and the push's plan predates the leaver event; should the push still
- * carry an upsert of that person (a full sync re-sends everyone), its import may make them active again, so every
- * leaver taken meanwhile is planned once more each time the push confirms an import (its importConfirmed signal) and
- * when the push ended (usually finding nothing left to do). A plan a
- * guardrail holds, or one too big for the fast path, waits for the push's end too, and then goes the usual way.
+ * Waits for the push of plan `pushPlanId` (`work`) while leavers from HR webhooks are deactivated beside it, person
+ * by person: a push of a big plan takes minutes to hours, and a leaver should lose access in seconds. Safe beside the
+ * push's sessions because a DELETE of a leaver is the only write and the push's plan predates the leaver event.
+ * Should the push still carry an upsert of that person (a full sync re-sends everyone), its import makes them active
+ * again: as soon as Okta completed an import (the push's importCompleted signal), the leavers taken meanwhile whom the
+ * push upserts are deactivated again; every leaver taken meanwhile is planned once more each time the push confirms
+ * an import (importConfirmed) and when the push ended (both usually finding nothing left to do). A plan a guardrail
+ * holds, or one too big for the fast path, waits for the push's end too, and then goes the usual way.
  */
 export async function withLeaversAlongside<T>(
   state: CoordinatorState,
   activities: AlongsideActivities,
+  pushPlanId: string,
   work: () => Promise<T>,
 ): Promise<T> {
   if (!state.fastPath || state.options.fastPathMaxPeople === 0) return await work();
   let ended = false;
-  let importsSeen = state.importsConfirmed;
-  const importConfirmed = () => state.deferredLeavers > 0 && state.importsConfirmed > importsSeen;
+  let confirmedSeen = state.importsConfirmed;
+  let completedSeen = state.importsCompleted;
+  const importConfirmed = () => state.deferredLeavers > 0 && state.importsConfirmed > confirmedSeen;
+  const importCompleted = () => state.deferredLeavers > 0 && state.importsCompleted > completedSeen;
   const lane = (async () => {
     for (;;) {
-      await condition(() => ended || state.pendingLeavers > 0 || importConfirmed());
+      await condition(() => ended || state.pendingLeavers > 0 || importConfirmed() || importCompleted());
       if (ended) return;
-      if (importConfirmed()) {
-        // Okta may just have applied the push's upsert of a leaver: look again at once, not after the whole push.
-        importsSeen = state.importsConfirmed;
+      // Okta may just have applied the push's upsert of a leaver: look again at once, not after the whole push.
+      const completed = importCompleted();
+      if (completed || importConfirmed()) {
+        confirmedSeen = state.importsConfirmed;
+        completedSeen = state.importsCompleted;
         state.releaseDeferredLeavers();
       }
-      await deactivateAlongside(state, activities);
+      await deactivateAlongside(state, activities, completed ? pushPlanId : undefined);
     }
   })();
   try {
@@ -120,11 +126,17 @@ export async function withLeaversAlongside<T>(
   }
 }
 
-async function deactivateAlongside(state: CoordinatorState, { planning, bookkeeping }: AlongsideActivities) {
+/** Plans and applies the pending leavers beside the push; `afterImportOf`: the push's plan, when Okta completed an import of it. */
+async function deactivateAlongside(
+  state: CoordinatorState,
+  { planning, bookkeeping }: AlongsideActivities,
+  afterImportOf: string | undefined,
+) {
   const startedAt = new Date().toISOString();
   state.deferLeavers(state.takeLeavers());
   try {
-    const plan = await planning.planLeavers({ identitySourceId: state.identitySourceId });
+    const { identitySourceId } = state;
+    const plan = await planning.planLeavers(afterImportOf ? { identitySourceId, afterImportOf } : { identitySourceId });
     const planId = plan.planId!;
     const people = plan.planCounts?.deactivations ?? 0;
     if (plan.outcome !== 'planned' || people > state.fastPathMax(true)) {

@@ -10,7 +10,7 @@ import {
   externalIdsProblem,
   type SyncRequest,
 } from '../../contracts/sync-messages.ts';
-import { importConfirmedSignal } from '../../contracts/push-messages.ts';
+import { importCompletedSignal, importConfirmedSignal } from '../../contracts/push-messages.ts';
 import type { CoordinatorState } from './coordinator-state.ts';
 
 /** The coordinator's messages: each one a short change of its state. */
@@ -29,6 +29,7 @@ export function registerHandlers(state: CoordinatorState): void {
   );
   setHandler(hrChangedSignal, ({ events, leavers }) => state.noteHrEvents(events, leavers));
   setHandler(importConfirmedSignal, () => void state.importsConfirmed++);
+  setHandler(importCompletedSignal, () => void state.importsCompleted++);
   const awaitingApproval = (_decision: Decision) => {
     if (state.phase !== 'awaiting-approval' || state.decision)
       throw new Error('No sync of this identity source awaits approval');

@@ -1,5 +1,11 @@
-import { ApplicationFailure, getExternalWorkflowHandle, patched, workflowInfo } from '@temporalio/workflow';
-import { importConfirmedSignal, type SessionSummary } from '../../contracts/push-messages.ts';
+import {
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  patched,
+  workflowInfo,
+  type SignalDefinition,
+} from '@temporalio/workflow';
+import { importCompletedSignal, importConfirmedSignal, type SessionSummary } from '../../contracts/push-messages.ts';
 import type { PushActivityGroups } from './activities.ts';
 import { learnFromImport } from './import-estimate.ts';
 import type { PendingImport, PushRun } from './push-run.ts';
@@ -43,6 +49,7 @@ export function awaitAndConfirm(
     summary.finishedAt = new Date().toISOString();
     pending.ended = true;
     if (status === 'COMPLETED') {
+      await tellCoordinator(importCompletedSignal, TELL_COMPLETED_PATCH);
       const notApplied = patched(READ_BACK_PATCH) ? await readBack(run, activities.readBack, summary) : [];
       await confirm(run, activities.store, summary, poll, endedAt, notApplied);
     } else importEnded(run, summary, status);
@@ -111,20 +118,21 @@ async function confirm(
     ],
   );
   run.importConfirmed(summary, notApplied.length);
-  await tellCoordinator();
+  await tellCoordinator(importConfirmedSignal, TELL_COORDINATOR_PATCH);
 }
 
 /** The coordinator that started the push re-checks the leavers it deactivated meanwhile (fast-path.ts). */
-async function tellCoordinator(): Promise<void> {
+async function tellCoordinator(signal: SignalDefinition, patchId: string): Promise<void> {
   const parent = workflowInfo().parent;
-  if (!parent || !patched(TELL_COORDINATOR_PATCH)) return;
+  if (!parent || !patched(patchId)) return;
   // Its latest run: the one that started the push may have handed over. One that ended has nothing to re-check.
   await getExternalWorkflowHandle(parent.workflowId)
-    .signal(importConfirmedSignal)
+    .signal(signal)
     .catch(() => undefined);
 }
 
 const TELL_COORDINATOR_PATCH = 'tell-coordinator-of-confirmed-imports';
+const TELL_COMPLETED_PATCH = 'tell-coordinator-of-completed-imports';
 
 function importEnded(run: PushRun, summary: SessionSummary, status: string): void {
   summary.outcome = status === 'ERROR' || status === 'EXPIRED' ? status : 'CLOSED';
