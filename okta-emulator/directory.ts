@@ -30,6 +30,18 @@ export interface UserRecord {
   profile: Record<string, string>;
   created: number;
   lastUpdated: number;
+  /**
+   * Every change of status after the user was created, oldest first: what Okta's System Log shows as the user's
+   * lifecycle events (for tests and benchmarks that ask when a person was deactivated or made active again).
+   */
+  statusChanges?: { status: UserRecord['status']; at: number }[];
+}
+
+/** Stamps a change to a user at `at`; a change of status is also added to its `statusChanges`. */
+export function touchUser(user: UserRecord, status: UserRecord['status'], at: number): void {
+  if (user.status !== status) (user.statusChanges ??= []).push({ status, at });
+  user.status = status;
+  user.lastUpdated = at;
 }
 
 export interface GroupRecord {

@@ -139,6 +139,7 @@ export class OktaEmulator {
           profile: u.profile,
           created: iso(u.created),
           lastUpdated: iso(u.lastUpdated),
+          statusChanges: (u.statusChanges ?? []).map((c) => ({ status: c.status, at: iso(c.at) })),
         })),
       )
       .filter(

@@ -2,7 +2,7 @@
 // A record that fails Okta's checks (or that a test made Okta refuse) is skipped and listed in the result.
 import { oktaId } from './ids.ts';
 import type { NullInBulkUpsert } from './options.ts';
-import type { IdentitySource, ImportResult, RecordFailure } from './directory.ts';
+import { touchUser, type IdentitySource, type ImportResult, type RecordFailure } from './directory.ts';
 import { groupProfileErrors, mergeProfile, userProfileErrors } from './profile.ts';
 import type { Membership, Operation, Profile } from './uploads.ts';
 
@@ -99,8 +99,7 @@ function upsertUser(run: Import, externalId: string, profile: Profile): void {
   if (existing) {
     existing.profile = merged;
     // A user who comes back from the source is reactivated.
-    existing.status = 'ACTIVE';
-    existing.lastUpdated = at;
+    touchUser(existing, 'ACTIVE', at);
     result.usersUpdated++;
   } else {
     source.users.set(externalId, newUser(externalId, merged, at));
@@ -112,8 +111,7 @@ function upsertUser(run: Import, externalId: string, profile: Profile): void {
 function deactivateUser(run: Import, externalId: string): void {
   const user = run.source.users.get(externalId);
   if (user && user.status !== 'DEACTIVATED') {
-    user.status = 'DEACTIVATED';
-    user.lastUpdated = run.at;
+    touchUser(user, 'DEACTIVATED', run.at);
     run.result.usersDeactivated++;
   }
 }

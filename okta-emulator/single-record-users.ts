@@ -2,7 +2,7 @@
 // is checked and applied at once, and a bad profile is answered 400 instead of listed in a session's failures.
 import { validationFailed } from './errors.ts';
 import { newUser } from './import-processing.ts';
-import type { IdentitySource, UserRecord } from './directory.ts';
+import { touchUser, type IdentitySource, type UserRecord } from './directory.ts';
 import type { Org } from './org.ts';
 import { mergeProfile, USER_BASE_ATTRIBUTES, userProfileErrors } from './profile.ts';
 import type { NullInBulkUpsert } from './options.ts';
@@ -63,8 +63,7 @@ export function deleteUser({ org, route, now }: SingleRecordRequest): SingleReco
   const { source, user } = presentUser(org, route.identitySourceId, route.externalId, now);
   refuseDuringImport(org, source.id, now);
   if (user.status !== 'DEACTIVATED') {
-    user.status = 'DEACTIVATED';
-    user.lastUpdated = now;
+    touchUser(user, 'DEACTIVATED', now);
     org.version++;
   }
   return { status: org.singleRecord.deleteStatus };
@@ -131,7 +130,6 @@ function storeCreated(org: Org, source: IdentitySource, externalId: string, prof
 /** Stores a new profile; a write to a deactivated user (`deletedUsers: 'kept'`) reactivates it, as an upsert does. */
 function write(org: Org, user: UserRecord, profile: Record<string, string>, now: number): void {
   user.profile = profile;
-  user.status = 'ACTIVE';
-  user.lastUpdated = now;
+  touchUser(user, 'ACTIVE', now);
   org.version++;
 }

@@ -295,6 +295,30 @@ describe('DELETE /users/{externalId}', () => {
   });
 });
 
+describe("a user's status changes", () => {
+  it('lists every deactivation and reactivation, by DELETE, create or import, with its instant', async () => {
+    expect((await create(person('emp-1'))).status).toBe(200);
+    const changes = async () =>
+      (await admin<{ statusChanges: { status: string; at: string }[] }[]>(emulator, '/users?externalId=emp-1'))[0]
+        ?.statusChanges;
+    expect(await changes()).toEqual([]);
+    const before = Date.now();
+    expect((await call(emulator, 'DELETE', userPath('emp-1'))).status).toBe(204);
+    expect((await create(person('emp-1'))).status).toBe(200);
+    const session = await createSession(emulator);
+    await call(emulator, 'POST', `${sessionsPath()}/${session}/bulk-delete`, {
+      entityType: 'USERS',
+      profiles: [{ externalId: 'emp-1' }],
+    });
+    await call(emulator, 'POST', `${sessionsPath()}/${session}/start-import`);
+    const processed = await sessionReaches(emulator, session, 'COMPLETED');
+    const listed = (await changes()) ?? [];
+    expect(listed.map((c) => c.status)).toEqual(['DEACTIVATED', 'ACTIVE', 'DEACTIVATED']);
+    expect(Date.parse(listed[0]!.at)).toBeGreaterThanOrEqual(before);
+    expect(listed[2]!.at).toBe(processed.history.at(-1)!.at);
+  });
+});
+
 describe('single-record writes and import sessions', () => {
   async function triggeredSession(): Promise<string> {
     await admin(emulator, '/settings', { durations: { importProcessingMs: 60_000 } });
