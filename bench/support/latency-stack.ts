@@ -41,6 +41,8 @@ export interface LatencyStack {
   receiver: WebhookServer;
   secret: string;
   taskQueue: string;
+  /** The HR export the sync config reads (both identity sources read the same one). */
+  hrExportPath: string;
   /** Identity source id by the bench's name. */
   sources: Map<string, { id: string; coordinator: CoordinatorOptions }>;
   stop(): Promise<void>;
@@ -60,7 +62,8 @@ export async function startLatencyStack(
   options: { people: number; sources: LatencySource[] },
 ): Promise<LatencyStack> {
   const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-bench-latency-'));
-  await writeHrExport(join(dir, 'hr-export.csv'), options.people);
+  const hrExportPath = join(dir, 'hr-export.csv');
+  await writeHrExport(hrExportPath, options.people);
   // The sample mapping without its department groups: a full sync of 10,000 people is then one session of 10,000
   // users (not three, with the groups and memberships), and a leaver is one user to deactivate. The bench deactivates
   // hundreds of people within the hour, which the sample's guardrail (25) would hold for a person's approval.
@@ -138,6 +141,7 @@ export async function startLatencyStack(
     receiver,
     secret,
     taskQueue: config.temporal.taskQueue,
+    hrExportPath,
     sources,
     async stop() {
       await receiver.stop();
