@@ -141,6 +141,7 @@ describe('service config', () => {
       approvalTimeoutMs: 24 * 3_600_000,
       idleTimeoutMs: 3_600_000,
       fastPathMaxPeople: 20,
+      fastPathMaxLeavers: 200,
       push: {
         oktaTaskQueue: 'sync-okta',
         readBackSample: 20,
@@ -151,9 +152,10 @@ describe('service config', () => {
     const tuned = parseServiceConfig({
       ...MINIMAL,
       okta: { ...MINIMAL.okta, readBack: { sample: 20, maxPerSession: 0, deactivations: false } },
-      coordinator: { hrEventQuiet: '2s', hrEventMaxDelay: '30s', approvalTimeout: '4h' },
+      coordinator: { hrEventQuiet: '2s', hrEventMaxDelay: '30s', approvalTimeout: '4h', fastPathMaxLeavers: 50 },
     });
     expect(coordinatorOptionsOf(tuned)).toMatchObject({
+      fastPathMaxLeavers: 50,
       hrEventQuietMs: 2_000,
       hrEventMaxDelayMs: 30_000,
       approvalTimeoutMs: 4 * 3_600_000,
