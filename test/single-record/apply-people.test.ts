@@ -33,6 +33,19 @@ function requestsSince(h: PushHarness, seq: number): string[] {
     .requests.map((r) => `${r.method} ${r.path.slice(prefix.length)} ${r.status}`);
 }
 
+/** A harness whose Okta has emp-0 and emp-1, created by a plan applied person by person. */
+async function twoPeopleInOkta() {
+  const h = await harnessForTest({ noWorker: true });
+  const applyPeople = applyPeopleActivity({ store: h.store, okta: h.okta });
+  const joiners = await savePlan(h.store, {
+    identitySourceId: h.identitySourceId,
+    upserts: people(2),
+    deactivations: [],
+  });
+  await run(applyPeople, joiners.planId);
+  return { h, applyPeople, joiners };
+}
+
 const lastSeq = (h: PushHarness) => h.emulator.requests().requests.at(-1)?.seq ?? 0;
 
 describe('applyPeople', () => {
@@ -125,14 +138,7 @@ describe('applyPeople', () => {
   });
 
   it('deactivates a plan of leavers with one request a leaver while the store knows no open session of ours', async () => {
-    const h = await harnessForTest({ noWorker: true });
-    const applyPeople = applyPeopleActivity({ store: h.store, okta: h.okta });
-    const joiners = await savePlan(h.store, {
-      identitySourceId: h.identitySourceId,
-      upserts: people(2),
-      deactivations: [],
-    });
-    await run(applyPeople, joiners.planId);
+    const { h, applyPeople } = await twoPeopleInOkta();
     const leavers = await savePlan(h.store, {
       identitySourceId: h.identitySourceId,
       upserts: [],
@@ -147,14 +153,7 @@ describe('applyPeople', () => {
   });
 
   it('hands a plan of leavers back while a session of ours is open, and records one Okta ended meanwhile', async () => {
-    const h = await harnessForTest({ noWorker: true });
-    const applyPeople = applyPeopleActivity({ store: h.store, okta: h.okta });
-    const joiners = await savePlan(h.store, {
-      identitySourceId: h.identitySourceId,
-      upserts: people(2),
-      deactivations: [],
-    });
-    await run(applyPeople, joiners.planId);
+    const { h, applyPeople, joiners } = await twoPeopleInOkta();
     // A push of ours opened a session and was terminated before it closed it.
     const session = await h.okta.createSession(h.identitySourceId);
     await h.store.recordSessionOpened({

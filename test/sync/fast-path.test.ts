@@ -53,6 +53,21 @@ function requestsSince(h: PushHarness, seq: number): string[] {
     .requests.map((r) => `${r.method} ${r.path.startsWith(prefix) ? r.path.slice(prefix.length) : r.path}`);
 }
 
+/** Starts a full sync (it re-sends everyone as the export has them) and waits until Okta is importing it. */
+async function fullSyncImporting(h: PushHarness) {
+  const full = h.client.workflow.execute(sync, {
+    taskQueue: h.taskQueue,
+    workflowId: uniqueWorkflowId('sync'),
+    args: [{ mode: 'full' }],
+  }) as Promise<SyncSummary>;
+  const importing = await waitFor(
+    () => h.emulator.sessions({ identitySourceId: h.identitySourceId, status: 'TRIGGERED' })[0],
+    "the full sync's import",
+    30_000,
+  );
+  return { full, importing };
+}
+
 function lastSeq(h: PushHarness): number {
   return h.emulator.requests().requests.at(-1)?.seq ?? 0;
 }
@@ -130,23 +145,14 @@ describe('the single-record fast path', () => {
     // Imports long enough that the leaver comes while the full sync's import is processed.
     const h = await harnessForTest({ coordinator, emulator: { durations: { importProcessingMs: 15_000 } } });
     await runSync(h);
-    const full = h.client.workflow.execute(sync, {
-      taskQueue: h.taskQueue,
-      workflowId: uniqueWorkflowId('sync'),
-      args: [{ mode: 'full' }],
-    });
-    const importing = await waitFor(
-      () => h.emulator.sessions({ identitySourceId: h.identitySourceId, status: 'TRIGGERED' })[0],
-      "the full sync's import",
-      30_000,
-    );
+    const { full, importing } = await fullSyncImporting(h);
 
     await receiveHrEvent(h, coordinator, { type: 'leaver', externalId: 'E1004' });
 
     await waitFor(() => user(h, 'E1004')?.status === 'DEACTIVATED', 'the leaver deactivated', 30_000);
     // Okta is still importing the full sync, which re-sends E1004 as it was.
     expect(h.emulator.sessions({ id: importing.id })[0]?.status).toBe('TRIGGERED');
-    const fullSummary = (await full) as SyncSummary;
+    const fullSummary = await full;
     expect(fullSummary.outcome).toBe('applied');
     const handle = h.client.workflow.getHandle(coordinatorWorkflowId(h.identitySourceId));
     const status = await waitFor(async () => {
@@ -173,23 +179,14 @@ describe('the single-record fast path', () => {
     const coordinator = { ...FAST_PATH_COORDINATOR, hrEventQuietMs: 600_000, hrEventMaxDelayMs: 600_000 };
     const h = await harnessForTest({ coordinator, emulator: { durations: { importProcessingMs: 10_000 } } });
     await runSync(h);
-    const full = h.client.workflow.execute(sync, {
-      taskQueue: h.taskQueue,
-      workflowId: uniqueWorkflowId('sync'),
-      args: [{ mode: 'full' }],
-    });
-    const importing = await waitFor(
-      () => h.emulator.sessions({ identitySourceId: h.identitySourceId, status: 'TRIGGERED' })[0],
-      "the full sync's import",
-      30_000,
-    );
+    const { full, importing } = await fullSyncImporting(h);
     await receiveHrEvent(h, coordinator, { type: 'leaver', externalId: 'E1004' });
     await waitFor(() => user(h, 'E1004')?.status === 'DEACTIVATED', 'the leaver deactivated beside the push', 30_000);
     expect(h.emulator.sessions({ id: importing.id })[0]?.status).toBe('TRIGGERED');
     // The read-back of the import's 50 people takes seconds: each read waits 2 s at Okta.
     h.emulator.setFaults({ endpoints: ['get-user'], latencyMs: { min: 2_000, max: 2_000 } });
 
-    const fullSummary = (await full) as SyncSummary;
+    const fullSummary = await full;
 
     expect(fullSummary.outcome).toBe('applied');
     // Not reported as refused by Okta: the read-back may have found E1004 already deactivated again.
@@ -252,20 +249,11 @@ describe('the single-record fast path', () => {
 
     // Beside a full sync whose import re-sends two more leavers as active: both are deactivated beside it in one plan,
     // and again in one plan once Okta applied that import.
-    const full = h.client.workflow.execute(sync, {
-      taskQueue: h.taskQueue,
-      workflowId: uniqueWorkflowId('sync'),
-      args: [{ mode: 'full' }],
-    });
-    await waitFor(
-      () => h.emulator.sessions({ identitySourceId: h.identitySourceId, status: 'TRIGGERED' })[0],
-      "the full sync's import",
-      30_000,
-    );
+    const { full } = await fullSyncImporting(h);
     await h.store.recordHrEvents(['E1003', 'E1004'].map(leaverEvent));
     await notifyHrChanged(h.client, target, 2, 2);
     await waitFor(() => user(h, 'E1004')?.status === 'DEACTIVATED', 'the leavers deactivated beside the push', 30_000);
-    const fullSummary = (await full) as SyncSummary;
+    const fullSummary = await full;
     expect(fullSummary.outcome).toBe('applied');
     await waitFor(async () => {
       const s = await handle.query(syncStatusQuery);
