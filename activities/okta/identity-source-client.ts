@@ -342,7 +342,9 @@ export class IdentitySourceClient {
     const { body, record } = options;
     const url = options.fullUrl ?? `${this.sourceUrl(identitySourceId)}${path}`;
     for (let authAttempt = 0; ; authAttempt++) {
-      const pacedMs = (await this.pacer?.acquire()) ?? 0;
+      // A single record's write is urgent: a person (a leaver, a new hire) waits for it.
+      const priority = record && method !== 'GET' ? 'urgent' : 'background';
+      const pacedMs = (await this.pacer?.acquire(priority)) ?? 0;
       let response: Response<string>;
       try {
         const headers = await this.authHeaders(method, url);

@@ -8,7 +8,12 @@
  *
  * Okta also limits the requests an org has in flight at once (35 to 75); `maxInFlight` keeps this process under its
  * part of that, whatever the number of identity sources it pushes at once: a request past it waits for an answer.
+ *
+ * Single-record writes (a leaver's DELETE, one person provisioned) are urgent: a person waits for each, while an
+ * upload or a read-back is one of many. While urgent requests follow one another, the others wait, so that a burst of
+ * leavers spends the window's budget before a read-back does, not after it and the reset.
  */
+export type PacedPriority = 'urgent' | 'background';
 export interface RateLimitSnapshot {
   limit: number;
   remaining: number;
@@ -29,8 +34,10 @@ export class RateLimitPacer {
   private snapshot: RateLimitSnapshot | undefined;
   private inFlight = 0;
   private readonly maxInFlight: number;
-  /** Requests waiting for one in flight to be answered, first come first served. */
+  /** Requests waiting for one in flight to be answered, urgent ones first, otherwise first come first served. */
   private readonly slotWaiters: (() => void)[] = [];
+  /** Until when (local clock) background requests hold back for the urgent ones going out one after another. */
+  private urgentUntil = 0;
   /**
    * How far the server's clock is ahead of ours, at least (ms). Its Date header is whole seconds, so one answer only
    * says the server's clock is between Date and Date + 1 s; the largest Date − now of all answers is the tightest
@@ -51,24 +58,28 @@ export class RateLimitPacer {
   }
 
   /** Waits until the budget allows one more request, then counts it in flight. Returns the time waited (ms). */
-  async acquire(): Promise<number> {
+  async acquire(priority: PacedPriority = 'background'): Promise<number> {
     // Answers that have already arrived are read first: a request decided on in the same turn as an earlier answer
     // would otherwise go out before a 429 waiting behind that answer is seen.
     await nextTurn();
     await nextTurn();
+    const urgent = priority === 'urgent';
     let waited = 0;
     for (;;) {
       if (this.inFlight >= this.maxInFlight) {
         const since = this.now();
-        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+        await new Promise<void>((resolve) =>
+          urgent ? this.slotWaiters.unshift(resolve) : this.slotWaiters.push(resolve),
+        );
         waited += this.now() - since;
         continue;
       }
-      const wait = this.waitNeeded();
+      const wait = Math.max(this.waitNeeded(), urgent ? 0 : this.urgentUntil - this.now());
       if (wait <= 0) break;
       await this.sleep(wait);
       waited += wait;
     }
+    if (urgent) this.urgentUntil = this.now() + URGENT_HOLD_MS;
     this.inFlight++;
     return waited;
   }
@@ -109,6 +120,13 @@ export class RateLimitPacer {
     return s.resetAt - now + 250;
   }
 }
+
+/**
+ * How long background requests hold back after an urgent one goes out: longer than the gap between one person's
+ * answer and the next person's request (a store write), short enough that a lone urgent write costs the others
+ * nothing they would notice.
+ */
+const URGENT_HOLD_MS = 100;
 
 /** More than a Date header's second and an answer's way back: only a clock that was set back explains it. */
 const CLOCK_JUMP_MS = 2_000;

@@ -77,3 +77,41 @@ describe("keeping under Okta's concurrency limit", () => {
     expect(order).toEqual(['third', 'fourth']);
   });
 });
+
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('urgent single-record writes', () => {
+  it('holds background requests back while urgent ones go out one after another', async () => {
+    const { clock, pacer } = pacerAt(0);
+    await pacer.acquire('urgent');
+    pacer.release(undefined);
+    // The next urgent one (the next leaver) goes at once; a read-back's read waits until none came for a moment.
+    await pacer.acquire('urgent');
+    expect(clock.now).toBe(0);
+    pacer.release(undefined);
+    await pacer.acquire('background');
+    expect(clock.now).toBeGreaterThanOrEqual(100);
+    pacer.release(undefined);
+    const before = clock.now;
+    await pacer.acquire('background');
+    expect(clock.now).toBe(before);
+  });
+
+  it('gives a freed slot to an urgent request before the background ones that waited longer', async () => {
+    const pacer = new RateLimitPacer({ share: 1, maxInFlight: 1 });
+    await pacer.acquire('background');
+    const order: string[] = [];
+    const background = pacer.acquire('background').then(() => order.push('background'));
+    // Both wait for the slot (acquire reads answers for two event-loop turns first); the urgent one asked later.
+    await turns(3);
+    const urgent = pacer.acquire('urgent').then(() => order.push('urgent'));
+    await turns(3);
+    pacer.release(undefined);
+    await urgent;
+    pacer.release(undefined);
+    await background;
+    expect(order).toEqual(['urgent', 'background']);
+  });
+});
