@@ -9,6 +9,7 @@ import {
   type ConfirmedUser,
   type PlanHeader,
   type PlannedUpsert,
+  type SessionRecord,
   type StateStore,
   type UpsertProfile,
 } from '../store/state-store.ts';
@@ -150,26 +151,31 @@ async function reasonForSession(
   // Only a session of ours can carry an upsert that would undo a leaver's DELETE, and the store records each before
   // anything is uploaded into it: with none open there, a plan of leavers costs Okta one request a leaver. A plan
   // that upserts asks Okta, since another tool's import could overwrite a person it replaces.
-  if (upserts.length === 0 && (await store.openSessions(plan.identitySourceId)).length === 0) return undefined;
+  const ours = await store.openSessions(plan.identitySourceId);
+  if (upserts.length === 0 && ours.length === 0) return undefined;
   const listed = await okta.listSessions(plan.identitySourceId);
-  const [active] = [...listed, ...(await refreshUnlistedSessions({ store, okta }, plan.identitySourceId, listed))];
+  const [active] = [
+    ...listed,
+    ...(await refreshUnlistedSessions({ store, okta }, plan.identitySourceId, ours, listed)),
+  ];
   if (active) return `import session ${active.id} of the identity source is ${active.status}`;
   return undefined;
 }
 
 /**
- * Asks Okta for each session of ours the store last saw open and Okta's list leaves out (a push that was terminated,
- * or died between Okta's answer and the store), records what became of it, so that the next plan of leavers needs no
- * list, and returns those still open.
+ * Asks Okta for each session of ours (`ours`: the store last saw them open) that Okta's list leaves out (a push that
+ * was terminated, or died between Okta's answer and the store), records what became of it, so that the next plan of
+ * leavers needs no list, and returns those still open.
  */
 async function refreshUnlistedSessions(
   { store, okta }: { store: StateStore; okta: SingleRecordOkta },
   identitySourceId: string,
+  ours: SessionRecord[],
   listed: { id: string }[],
 ): Promise<{ id: string; status: string }[]> {
   const listedIds = new Set(listed.map((s) => s.id));
   const stillOpen: { id: string; status: string }[] = [];
-  for (const { oktaSessionId: id } of await store.openSessions(identitySourceId)) {
+  for (const { oktaSessionId: id } of ours) {
     if (listedIds.has(id)) continue;
     const { status } = await okta.getSession(identitySourceId, id).catch((error: unknown) => {
       if (isOktaFailure(error, OKTA_FAILURE.sessionNotFound)) return { status: 'NOT_FOUND' };
