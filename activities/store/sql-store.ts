@@ -236,7 +236,7 @@ export class SqlStateStore implements StateStore {
   async findLatestPlan(identitySourceId: string, statuses: PlanStatus[]): Promise<PlanHeader | undefined> {
     if (statuses.length === 0) return undefined;
     const [row] = await this.#db.all<PlanRow>(
-      `SELECT * FROM plans WHERE identity_source_id = ? AND complete = 1 AND status IN (${statuses.map(() => '?').join(', ')})
+      `SELECT * FROM plans WHERE identity_source_id = ? AND complete = 1 AND status IN (${placeholders(statuses)})
        ORDER BY created_at DESC, plan_id DESC LIMIT 1`,
       [identitySourceId, ...statuses],
     );
@@ -313,7 +313,7 @@ export class SqlStateStore implements StateStore {
     if (!plan) throw new Error(`no plan ${planId}`);
     const source = plan.identitySourceId;
     // People Okta did not apply as sent keep their confirmed record, so the next delta plan sends them again.
-    const notExcepted = exceptUsers.length > 0 ? ` AND key1 NOT IN (${exceptUsers.map(() => '?').join(', ')})` : '';
+    const notExcepted = exceptUsers.length > 0 ? ` AND key1 NOT IN (${placeholders(exceptUsers)})` : '';
     // A person's record never goes back to what an import applied before a later single-record write of theirs.
     const notNewer = keepConfirmedAfter === undefined ? '' : ' WHERE confirmed_users.confirmed_at <= ?';
     const newerParams = keepConfirmedAfter === undefined ? [] : [keepConfirmedAfter];
@@ -515,7 +515,7 @@ export class SqlStateStore implements StateStore {
       const batch = externalIds.slice(at, at + SAVE_BATCH);
       changed += await this.#db.run(
         `UPDATE confirmed_users SET fingerprint = '', status = 'ACTIVE'
-         WHERE identity_source_id = ? AND external_id IN (${batch.map(() => '?').join(', ')})`,
+         WHERE identity_source_id = ? AND external_id IN (${placeholders(batch)})`,
         [identitySourceId, ...batch],
       );
     }
@@ -612,10 +612,10 @@ export class SqlStateStore implements StateStore {
 
   async plannedUpserts(planId: string, externalIds: string[]): Promise<string[]> {
     const upserted: string[] = [];
-    for (let i = 0; i < externalIds.length; i += 500) {
-      const batch = externalIds.slice(i, i + 500);
+    for (let at = 0; at < externalIds.length; at += SAVE_BATCH) {
+      const batch = externalIds.slice(at, at + SAVE_BATCH);
       const rows = await this.#db.all<{ key1: string }>(
-        `SELECT key1 FROM plan_items WHERE plan_id = ? AND operation = 'USER_UPSERT' AND key1 IN (${batch.map(() => '?').join(', ')})`,
+        `SELECT key1 FROM plan_items WHERE plan_id = ? AND operation = 'USER_UPSERT' AND key1 IN (${placeholders(batch)})`,
         [planId, ...batch],
       );
       upserted.push(...rows.map((r) => String(r.key1)));
@@ -625,7 +625,7 @@ export class SqlStateStore implements StateStore {
 
   async openSessions(identitySourceId: string): Promise<SessionRecord[]> {
     const rows = await this.#db.all<SessionRow>(
-      `SELECT * FROM okta_sessions WHERE identity_source_id = ? AND status IN (?, ?, ?)
+      `SELECT * FROM okta_sessions WHERE identity_source_id = ? AND status IN (${placeholders(OPEN_SESSION_STATUSES)})
        ORDER BY opened_at, okta_session_id`,
       [identitySourceId, ...OPEN_SESSION_STATUSES],
     );
@@ -668,7 +668,7 @@ export class SqlStateStore implements StateStore {
   async markHrEventsHandedOff(eventIds: string[], handedOffAt: string): Promise<void> {
     for (const batch of batches(eventIds)) {
       await this.#db.run(
-        `UPDATE hr_events SET handed_off_at = ? WHERE handed_off_at IS NULL AND event_id IN (${batch.map(() => '?').join(', ')})`,
+        `UPDATE hr_events SET handed_off_at = ? WHERE handed_off_at IS NULL AND event_id IN (${placeholders(batch)})`,
         [handedOffAt, ...batch],
       );
     }
@@ -686,10 +686,10 @@ export class SqlStateStore implements StateStore {
 
   async markHrEventsConsumed(eventIds: string[], planId: string): Promise<void> {
     for (const batch of batches(eventIds)) {
-      await this.#db.run(
-        `UPDATE hr_events SET consumed_by_plan = ? WHERE event_id IN (${batch.map(() => '?').join(', ')})`,
-        [planId, ...batch],
-      );
+      await this.#db.run(`UPDATE hr_events SET consumed_by_plan = ? WHERE event_id IN (${placeholders(batch)})`, [
+        planId,
+        ...batch,
+      ]);
     }
   }
 }
@@ -777,4 +777,9 @@ function toSession(row: SessionRow): SessionRecord {
     openedAt: row.opened_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** One `?` a value, for an IN list. */
+function placeholders(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
 }
