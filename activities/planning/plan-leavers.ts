@@ -40,8 +40,9 @@ export async function planLeavers(
   const deactivations: string[] = [];
   const deactivatedBeside: string[] = [];
   const pushPlan = input.afterImportOf ? await store.getPlan(input.afterImportOf) : undefined;
+  const confirmedUsers = await store.getConfirmedUsers(identitySourceId, leavers);
   for (const externalId of leavers) {
-    const confirmed = await store.getConfirmedUser(identitySourceId, externalId);
+    const confirmed = confirmedUsers.get(externalId);
     if (confirmed?.status === 'ACTIVE') deactivations.push(externalId);
     else if (pushPlan && confirmed && confirmed.confirmedAt >= pushPlan.createdAt) deactivatedBeside.push(externalId);
   }

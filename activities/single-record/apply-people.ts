@@ -125,11 +125,8 @@ async function readPlan(store: StateStore, plan: PlanHeader) {
   const { counts } = plan;
   const upserts = await store.readItems(plan.planId, 'USER_UPSERT', 0, counts.upserts);
   const deactivations = await store.readItems(plan.planId, 'USER_DEACTIVATE', 0, counts.deactivations);
-  const confirmed = new Map<string, ConfirmedUser>();
-  for (const externalId of [...deactivations, ...upserts.map((u) => u.externalId)]) {
-    const user = await store.getConfirmedUser(plan.identitySourceId, externalId);
-    if (user) confirmed.set(externalId, user);
-  }
+  const people = [...deactivations, ...upserts.map((u) => u.externalId)];
+  const confirmed = await store.getConfirmedUsers(plan.identitySourceId, people);
   return { upserts, deactivations, confirmed };
 }
 

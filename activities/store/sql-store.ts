@@ -476,6 +476,23 @@ export class SqlStateStore implements StateStore {
     return row && toConfirmedUser(row);
   }
 
+  async getConfirmedUsers(identitySourceId: string, externalIds: string[]): Promise<Map<string, ConfirmedUser>> {
+    const users = new Map<string, ConfirmedUser>();
+    for (let at = 0; at < externalIds.length; at += SAVE_BATCH) {
+      const batch = externalIds.slice(at, at + SAVE_BATCH);
+      const rows = await this.#db.all<Row>(
+        `SELECT external_id, fingerprint, status, confirmed_at, profile FROM confirmed_users
+         WHERE identity_source_id = ? AND external_id IN (${placeholders(batch)})`,
+        [identitySourceId, ...batch],
+      );
+      for (const row of rows) {
+        const user = toConfirmedUser(row);
+        users.set(user.externalId, user);
+      }
+    }
+    return users;
+  }
+
   async confirmPeople(identitySourceId: string, people: ConfirmedPerson[], confirmedAt: string): Promise<void> {
     await this.#db.transaction(async (tx) => {
       for (const person of people) {

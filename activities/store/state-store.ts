@@ -264,6 +264,8 @@ export interface StateStore {
   // What Okta confirmed, per identity source
   streamConfirmedUsers(identitySourceId: string): AsyncIterable<ConfirmedUser>;
   getConfirmedUser(identitySourceId: string, externalId: string): Promise<ConfirmedUser | undefined>;
+  /** The confirmed records of these people, by externalId (people the store does not know are left out). */
+  getConfirmedUsers(identitySourceId: string, externalIds: string[]): Promise<Map<string, ConfirmedUser>>;
   countConfirmedUsers(identitySourceId: string): Promise<{ active: number; deactivated: number }>;
   /**
    * Records what Okta applied person by person through its single-record API (each after Okta's 2xx): an ACTIVE

@@ -351,6 +351,9 @@ export function stateStoreContract(name: string, freshDatabase: FreshDatabase): 
         confirmedAt: '2026-01-01T00:01:10.000Z',
       });
       expect((await store.getConfirmedUser('0oa1', 'E000002'))?.status).toBe('ACTIVE');
+      const many = await store.getConfirmedUsers('0oa1', ['E000001', 'E000404', 'E000000']);
+      expect([...many.keys()].sort()).toEqual(['E000000', 'E000001']);
+      expect(many.get('E000001')).toEqual(await store.getConfirmedUser('0oa1', 'E000001'));
       expect((await store.plannedUpserts(plan.planId, ['E000002', 'E000404', 'E000000'])).sort()).toEqual([
         'E000000',
         'E000002',
