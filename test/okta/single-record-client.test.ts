@@ -5,22 +5,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdentitySourceClient } from '../../activities/okta/identity-source-client.ts';
-import { RateLimitPacer } from '../../activities/okta/rate-limit-pacer.ts';
 import { OKTA_FAILURE, recordRefusalOf } from '../../contracts/okta-failure-types.ts';
 import type { OktaEmulator, OktaEmulatorOptions } from '../../okta-emulator/index.ts';
-import { SOURCE, TOKEN, startFast } from '../okta-emulator/support.ts';
+import { SOURCE, startFast } from '../okta-emulator/support.ts';
+import { failureOf, sswsClientOn } from '../support/okta-client.ts';
 
 let emulator: OktaEmulator | undefined;
 afterEach(() => emulator?.stop());
 
 async function setUp(options: OktaEmulatorOptions = {}) {
   emulator = await startFast(options);
-  const okta = new IdentitySourceClient({
-    orgUrl: emulator.url,
-    credentials: { kind: 'ssws', token: TOKEN },
-    pacer: new RateLimitPacer({ share: 0.5 }),
-  });
-  return { emulator, okta };
+  return { emulator, okta: sswsClientOn(emulator) };
 }
 
 const ada = {
@@ -34,15 +29,6 @@ const ada = {
     department: 'Engines',
   },
 };
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 describe('users', () => {
   it('creates, reads, replaces (clearing what is left out), merges and deletes a user', async () => {

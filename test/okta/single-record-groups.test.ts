@@ -1,33 +1,17 @@
 // The client's single-record group and membership calls against the emulator over real sockets: every method, 404
 // as a result, Link-header paging, a membership Okta cannot take refused by record.
-import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IdentitySourceClient } from '../../activities/okta/identity-source-client.ts';
-import { RateLimitPacer } from '../../activities/okta/rate-limit-pacer.ts';
 import { OKTA_FAILURE, recordRefusalOf } from '../../contracts/okta-failure-types.ts';
 import type { OktaEmulator } from '../../okta-emulator/index.ts';
-import { SOURCE, TOKEN, startFast } from '../okta-emulator/support.ts';
+import { SOURCE, startFast } from '../okta-emulator/support.ts';
+import { failureOf, sswsClientOn } from '../support/okta-client.ts';
 
 let emulator: OktaEmulator | undefined;
 afterEach(() => emulator?.stop());
 
 async function setUp() {
   emulator = await startFast();
-  const okta = new IdentitySourceClient({
-    orgUrl: emulator.url,
-    credentials: { kind: 'ssws', token: TOKEN },
-    pacer: new RateLimitPacer({ share: 0.5 }),
-  });
-  return { emulator, okta };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
+  return { emulator, okta: sswsClientOn(emulator) };
 }
 
 describe('groups and memberships', () => {
