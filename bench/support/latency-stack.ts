@@ -7,19 +7,17 @@ import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { parseDocument } from 'yaml';
 import { loadSyncConfig } from '../../activities/mapping/config.ts';
-import { openStateStore } from '../../activities/store/open.ts';
 import type { StateStore } from '../../activities/store/state-store.ts';
 import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { parseServiceConfig } from '../../config/service-config.ts';
-import { connectTemporal } from '../../connection/temporal-connection.ts';
 import { startWebhookServer, type WebhookServer } from '../../client/webhook-server.ts';
 import type { DevServer } from '../../local-stack/temporal-dev-server.ts';
 import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.ts';
 import { createLogger } from '../../observability/logger.ts';
-import { runWorker } from '../../worker/run-worker.ts';
 import { coordinatorWorkflowId, type CoordinatorOptions } from '../../contracts/sync-messages.ts';
 import { coordinatorMetadata } from '../../contracts/workflow-summaries.ts';
 import { identitySourceCoordinator } from '../../workflows/identity-source-coordinator.ts';
+import { startServiceWorker } from './service-worker.ts';
 import { writeHrExport } from './hr-export.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -98,14 +96,8 @@ export async function startLatencyStack(
     'the latency benchmark',
   );
 
-  const ready = Promise.withResolvers<void>();
-  const stopWorker = new AbortController();
-  const worker = runWorker(config, { workflowBundlePath, stop: stopWorker.signal, onReady: () => ready.resolve() });
-  worker.catch((error: unknown) => ready.reject(error));
-  await ready.promise;
-
-  const client = await connectTemporal(config);
-  const store = await openStateStore(config.store.url);
+  const worker = await startServiceWorker(config, workflowBundlePath);
+  const { client, store } = worker;
   const sources = new Map<string, { id: string; coordinator: CoordinatorOptions }>();
   for (const [i, source] of options.sources.entries()) {
     const id = ids[i]!;
@@ -150,10 +142,7 @@ export async function startLatencyStack(
           .getHandle(coordinatorWorkflowId(id))
           .terminate('benchmark finished')
           .catch(() => undefined);
-      await client.connection.close();
-      stopWorker.abort();
-      await worker.catch(() => undefined);
-      await store.close();
+      await worker.stop();
       await emulator.stop();
       await rm(dir, { recursive: true, force: true });
     },

@@ -6,19 +6,17 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { loadSyncConfig } from '../../activities/mapping/config.ts';
-import { openStateStore } from '../../activities/store/open.ts';
 import type { StateStore } from '../../activities/store/state-store.ts';
 import { coordinatorOptionsOf } from '../../config/coordinator-options.ts';
 import { parseServiceConfig } from '../../config/service-config.ts';
-import { connectTemporal } from '../../connection/temporal-connection.ts';
 import { startWebhookServer, type WebhookServer } from '../../client/webhook-server.ts';
 import type { DevServer } from '../../local-stack/temporal-dev-server.ts';
 import { startOktaEmulator, type OktaEmulator } from '../../okta-emulator/index.ts';
 import { createLogger } from '../../observability/logger.ts';
-import { runWorker } from '../../worker/run-worker.ts';
 import { coordinatorWorkflowId, type CoordinatorOptions } from '../../contracts/sync-messages.ts';
 import { coordinatorMetadata } from '../../contracts/workflow-summaries.ts';
 import { identitySourceCoordinator } from '../../workflows/identity-source-coordinator.ts';
+import { startServiceWorker } from './service-worker.ts';
 import { scaledDurations, scaledPushOptions } from './push-run.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -94,14 +92,8 @@ export async function startWebhookStack(
     'the webhook benchmark',
   );
 
-  const ready = Promise.withResolvers<void>();
-  const stopWorker = new AbortController();
-  const worker = runWorker(config, { workflowBundlePath, stop: stopWorker.signal, onReady: () => ready.resolve() });
-  worker.catch((error: unknown) => ready.reject(error));
-  await ready.promise;
-
-  const client = await connectTemporal(config);
-  const store = await openStateStore(config.store.url);
+  const worker = await startServiceWorker(config, workflowBundlePath);
+  const { client, store } = worker;
   const configured = coordinatorOptionsOf(config);
   const coordinatorOptions: CoordinatorOptions = {
     ...configured,
@@ -146,10 +138,7 @@ export async function startWebhookStack(
         .getHandle(workflowId)
         .terminate('benchmark finished')
         .catch(() => undefined);
-      await client.connection.close();
-      stopWorker.abort();
-      await worker.catch(() => undefined);
-      await store.close();
+      await worker.stop();
       await emulator.stop();
       await rm(dir, { recursive: true, force: true });
     },
