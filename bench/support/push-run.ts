@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { IdentitySourceClient } from '../../activities/okta/identity-source-client.ts';
-import { RateLimitPacer } from '../../activities/okta/rate-limit-pacer.ts';
+import { RateLimitPacer, type PacerOptions } from '../../activities/okta/rate-limit-pacer.ts';
 import { OKTA_LIMITS, serializeBody } from '../../activities/okta/bulk-requests.ts';
 import { openStateStore } from '../../activities/store/open.ts';
 import type { NewPlan, PlannedUpsert, StateStore } from '../../activities/store/state-store.ts';
@@ -79,6 +79,35 @@ export interface OurSide {
   stop(): Promise<void>;
 }
 
+/**
+ * An in-process worker on `taskQueue` with the real push activities: the state store, a Temporal client, and an Okta
+ * client of its own on the emulator's first API token with a rate-limit pacer of its own (as a worker process has).
+ * Resolves to what stops it.
+ */
+export function startPushWorker(
+  server: { address: string; namespace: string },
+  bundlePath: string,
+  options: {
+    taskQueue: string;
+    store: StateStore;
+    client: Client;
+    emulator: Pick<BenchEmulator, 'url' | 'apiTokens'>;
+    pacer: PacerOptions;
+  },
+): Promise<() => Promise<void>> {
+  const okta = new IdentitySourceClient({
+    orgUrl: options.emulator.url,
+    credentials: { kind: 'ssws', token: options.emulator.apiTokens[0]!.token },
+    pacer: new RateLimitPacer(options.pacer),
+  });
+  return runInProcessWorker(server, bundlePath, {
+    taskQueue: options.taskQueue,
+    activities: createPushActivities({ store: options.store, okta, temporal: options.client }),
+    // Enough slots for the uploads in flight plus the import polling (of every source, when several share a queue).
+    maxConcurrentActivityTaskExecutions: 100,
+  });
+}
+
 /** A state store in a temp dir and an in-process worker with the real activities against the emulator. */
 export async function startOurSide(
   server: { address: string; namespace: string },
@@ -89,17 +118,13 @@ export async function startOurSide(
 ): Promise<OurSide> {
   const dir = await mkdtemp(join(tmpdir(), 'hr-okta-sync-bench-'));
   const store = await openStateStore(`sqlite:${join(dir, 'state.db')}`);
-  const okta = new IdentitySourceClient({
-    orgUrl: emulator.url,
-    credentials: { kind: 'ssws', token: emulator.apiTokens[0]!.token },
-    pacer: new RateLimitPacer({ share: rateLimitShare }),
-  });
   const taskQueue = `bench-${randomUUID()}`;
-  const stopWorker = await runInProcessWorker(server, bundlePath, {
+  const stopWorker = await startPushWorker(server, bundlePath, {
     taskQueue,
-    activities: createPushActivities({ store, okta, temporal: client }),
-    // Enough slots for the uploads in flight plus the import polling.
-    maxConcurrentActivityTaskExecutions: 100,
+    store,
+    client,
+    emulator,
+    pacer: { share: rateLimitShare },
   });
   return {
     store,

@@ -3,13 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { IdentitySourceClient } from '../../activities/okta/identity-source-client.ts';
-import { RateLimitPacer } from '../../activities/okta/rate-limit-pacer.ts';
 import { openStateStore } from '../../activities/store/open.ts';
-import { createPushActivities } from '../../activities/push/push-activities.ts';
 import type { BenchEmulator } from './emulator-thread.ts';
-import type { OurSide } from './push-run.ts';
-import { runInProcessWorker } from './temporal-stack.ts';
+import { startPushWorker, type OurSide } from './push-run.ts';
 
 /**
  * Several workers on one task queue and one state store, each with the Okta client and rate-limit pacer of its own,
@@ -28,17 +24,13 @@ export async function startWorkerPool(
   const taskQueue = `bench-scale-${randomUUID()}`;
   const stops: (() => Promise<void>)[] = [];
   for (let i = 0; i < options.workers; i++) {
-    const okta = new IdentitySourceClient({
-      orgUrl: emulator.url,
-      credentials: { kind: 'ssws', token: emulator.apiTokens[0]!.token },
-      pacer: new RateLimitPacer({ share: options.rateLimitShare, maxInFlight: options.maxInFlight }),
-    });
     stops.push(
-      await runInProcessWorker(server, bundlePath, {
+      await startPushWorker(server, bundlePath, {
         taskQueue,
-        activities: createPushActivities({ store, okta, temporal: client }),
-        // Enough slots for the uploads in flight plus the import polling of every source.
-        maxConcurrentActivityTaskExecutions: 100,
+        store,
+        client,
+        emulator,
+        pacer: { share: options.rateLimitShare, maxInFlight: options.maxInFlight },
       }),
     );
   }
